@@ -1,0 +1,1 @@
+"""Shop-floor execution: workers, terminals, jobs, registrations and journals (issue 4)."""

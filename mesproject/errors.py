@@ -1,0 +1,65 @@
+"""Domain errors and the one error body every API failure uses: {code, message, fields}."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A refused business request: a machine-readable code plus a message for people."""
+
+    code = "invalid_request"
+    http_status = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class NotAllowed(ApplicationError):
+    """The request conflicts with the current state of the record."""
+
+    code = "not_allowed"
+    http_status = status.HTTP_409_CONFLICT
+
+
+class MissingMasterData(ApplicationError):
+    """What a request needs (item, BOM, route...) does not exist or is not approved."""
+
+    code = "master_data_missing"
+    http_status = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"code": code, "message": message, "fields": fields or {}}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
+    if isinstance(exc, ValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {}
+        return Response(
+            error_body("invalid", "; ".join(exc.messages), fields),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body("invalid", "The request is not valid.", detail)
+    else:
+        code = getattr(exc, "default_code", "error")
+        message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
+        response.data = error_body(code, str(message))
+    return response
