@@ -1,6 +1,16 @@
-"""Test mode: the same as base, with fast hashing. DATABASE_URL / REDIS_URL still apply."""
+"""Test mode: base settings, fast hashing. DATABASE_URL / REDIS_URL still apply.
+
+On SQLite the test database is a file (one per test process), so that the real worker
+processes some tests start can open the same database.
+"""
+
+import os
 
 from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}

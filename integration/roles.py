@@ -1,0 +1,74 @@
+"""The product's roles as Django groups, and what each may do in the admin.
+
+Permissions are model permissions (`app_label.action_model`); the pages of later issues check
+the same groups on the server.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+PLANNER = "planner"
+SUPERVISOR = "supervisor"
+OPERATOR = "operator"
+ERP_INTEGRATION = "erp-integration"
+IT = "it"
+
+_MASTER_DATA = {
+    "inventory": ["unitofmeasure", "unitconversion", "item", "site", "warehouse", "location"],
+    "orders": ["resource", "reasoncode", "bom", "bomline", "route", "routeoperation"],
+}
+_ORDERS = ["productionorder", "productionordermaterial", "productionorderstep"]
+
+
+def _codenames(actions, models_by_app):
+    return [
+        f"{app}.{action}_{model}"
+        for app, models in models_by_app.items()
+        for model in models
+        for action in actions
+    ]
+
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    PLANNER: [
+        *_codenames(["view", "add", "change"], _MASTER_DATA),
+        *_codenames(["view", "add", "change"], {"orders": _ORDERS}),
+        "orders.view_ordertransitionlog",
+    ],
+    SUPERVISOR: [
+        *_codenames(["view"], _MASTER_DATA),
+        *_codenames(["view", "change"], {"orders": _ORDERS}),
+        "orders.view_ordertransitionlog",
+    ],
+    OPERATOR: [],
+    ERP_INTEGRATION: [],
+    IT: [
+        *_codenames(["view"], _MASTER_DATA),
+        *_codenames(["view"], {"orders": [*_ORDERS, "ordertransitionlog"]}),
+        "integration.view_heartbeat",
+        *_codenames(
+            ["view", "add", "change"],
+            {"django_celery_beat": ["periodictask", "intervalschedule", "crontabschedule"]},
+        ),
+    ],
+}
+
+# Roles that work in the admin (the others use the terminal or the API).
+STAFF_ROLES = {PLANNER, SUPERVISOR, IT}
+
+
+@transaction.atomic
+def roles_ensure() -> dict[str, Group]:
+    """Create or refresh every role group with exactly its permissions (idempotent)."""
+    groups = {}
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)
+        groups[role] = group
+    return groups

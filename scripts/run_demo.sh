@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the product with demo data: migrate, roles, demo plant, then the web server, the Celery
+# worker and Celery beat side by side. Ctrl-C stops all three.
+# Embedded by default (SQLite + a filesystem broker); DATABASE_URL / REDIS_URL switch to
+# PostgreSQL / Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-mesproject.settings.base}
+
+$BIN/python manage.py migrate --no-input -v 0
+$BIN/python manage.py setup_roles
+$BIN/python manage.py seed_demo
+$BIN/python manage.py collectstatic --no-input -v 0
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+# One worker process is enough for the demo; SQLite serializes writers anyway.
+$BIN/celery -A mesproject worker --pool=solo --loglevel=INFO &
+pids+=($!)
+$BIN/celery -A mesproject beat --loglevel=INFO &
+pids+=($!)
+$BIN/gunicorn mesproject.wsgi --bind "$HOST:$PORT" --workers 2 --access-logfile - &
+pids+=($!)
+
+cat <<MSG
+
+  MES back office is running: http://$HOST:$PORT/admin/
+  API docs: http://$HOST:$PORT/api/docs/   health: http://$HOST:$PORT/healthz
+  Demo logins (password demo-mes-2026): admin, planner, supervisor, it
+  Stop with Ctrl-C.
+
+MSG
+wait -n "${pids[@]}"
