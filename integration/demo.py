@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from execution.models import AbsenceCode, IndirectActivity, PayAgreement, Terminal, Worker
 from inventory.choices import FlushingPrinciple as FP
 from inventory.choices import ItemType, LocationKind, Tracking
 from inventory.models import Item, Location, Site, UnitConversion, UnitOfMeasure, Warehouse
@@ -295,9 +296,51 @@ def seed_demo_plant(*, stdout=None) -> dict:
             )
     for code, description, kind in REASONS:
         ReasonCode.objects.create(code=code, description=description, kind=kind)
+    _floor(site, resources)
     users = _users(groups)
     orders = _orders(site, items, users["planner"])
     return {"created": True, "items": len(items), "orders": len(orders), "users": users}
+
+
+WORKERS = [
+    ("1001", "Jana Novakova"),
+    ("1002", "Petr Svoboda"),
+    ("1003", "Lucie Dvorakova"),
+    ("1004", "Tomas Cerny"),
+    ("1005", "Eva Prochazkova"),
+    ("1006", "Martin Kucera"),
+    ("1007", "Katerina Vesela"),
+    ("1008", "Jakub Horak"),
+]
+
+
+def _floor(site, resources):
+    """Pay agreements, workers, one terminal per resource, absence and indirect codes."""
+    day = PayAgreement.objects.create(code="DAY", name="Day shift, 8 h", paid_breaks=False)
+    for badge, name in WORKERS:
+        Worker.objects.create(badge_id=badge, name=name, site=site, pay_agreement=day)
+    for code, resource in resources.items():
+        Terminal.objects.create(
+            code=f"T-{code}",
+            name=f"Terminal {resource.name}",
+            resource=resource,
+            # The packaging robot reports as finished without consuming (source 002).
+            report_as_finished_consumes=code != "PACK-01",
+        )
+    for code, description, paid in [
+        ("SICK", "Sick leave", True),
+        ("VAC", "Vacation", True),
+        ("DOC", "Doctor visit", True),
+        ("UNPD", "Unpaid leave", False),
+    ]:
+        AbsenceCode.objects.create(code=code, description=description, paid=paid)
+    for code, description in [
+        ("CLEAN", "Cleaning"),
+        ("MEET", "Shift meeting"),
+        ("TRAIN", "Training"),
+        ("MAINT", "Maintenance help"),
+    ]:
+        IndirectActivity.objects.create(code=code, description=description)
 
 
 def _users(groups):

@@ -18,6 +18,9 @@ _MASTER_DATA = {
     "orders": ["resource", "reasoncode", "bom", "bomline", "route", "routeoperation"],
 }
 _ORDERS = ["productionorder", "productionordermaterial", "productionorderstep"]
+_FLOOR_DATA = {
+    "execution": ["payagreement", "worker", "terminal", "absencecode", "indirectactivity"]
+}
 
 
 def _codenames(actions, models_by_app):
@@ -32,6 +35,8 @@ def _codenames(actions, models_by_app):
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     PLANNER: [
         *_codenames(["view", "add", "change"], _MASTER_DATA),
+        *_codenames(["view"], _FLOOR_DATA),
+        "execution.view_job",
         *_codenames(["view", "add", "change"], {"orders": _ORDERS}),
         "orders.view_ordertransitionlog",
     ],
@@ -39,6 +44,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_codenames(["view"], _MASTER_DATA),
         *_codenames(["view", "change"], {"orders": _ORDERS}),
         "orders.view_ordertransitionlog",
+        *_codenames(["view", "add", "change"], _FLOOR_DATA),
+        "execution.view_job",
+        "execution.change_job",
     ],
     OPERATOR: [],
     ERP_INTEGRATION: [],
