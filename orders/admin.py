@@ -372,7 +372,9 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
                 self.message_user(request, error.message, messages.ERROR)
             else:
                 self.message_user(
-                    request, f"Order {order.number} split into {len(steps)} steps.", messages.SUCCESS
+                    request,
+                    f"Order {order.number} split into {len(steps)} steps.",
+                    messages.SUCCESS,
                 )
         return redirect(reverse("admin:orders_productionorder_change", args=[object_id]))
 

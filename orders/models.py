@@ -123,7 +123,8 @@ class BomLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.line_number}: {self.component.part_number} x {self.quantity_per.normalize()}"
+        quantity = self.quantity_per.normalize()
+        return f"{self.line_number}: {self.component.part_number} x {quantity:f}"
 
     def clean(self) -> None:
         if self.bom_id and self.component_id and self.bom.item_id == self.component_id:

@@ -84,16 +84,16 @@ def _close_reasons(order: ProductionOrder) -> list[str]:
     completed, quantity = order.quantity_completed, order.quantity
     if completed < quantity:
         reasons.append(
-            f"completed quantity {completed.normalize()} is below the order quantity "
-            f"{quantity.normalize()}"
+            f"completed quantity {completed.normalize():f} is below the order quantity "
+            f"{quantity.normalize():f}"
         )
     if completed > order.max_completed_quantity:
         reasons.append(
-            f"completed quantity {completed.normalize()} is above the over-delivery tolerance "
-            f"({order.max_completed_quantity.normalize()} at most)"
+            f"completed quantity {completed.normalize():f} is above the over-delivery tolerance "
+            f"({order.max_completed_quantity.normalize():f} at most)"
         )
     if order.quantity_in_progress > 0:
-        reasons.append(f"{order.quantity_in_progress.normalize()} still in progress")
+        reasons.append(f"{order.quantity_in_progress.normalize():f} still in progress")
     return reasons
 
 
@@ -128,11 +128,18 @@ def allowed_transitions(*, order: ProductionOrder) -> list[tuple[str, list[str]]
 # --- Transitions --------------------------------------------------------------------------
 
 
+def _stamp(order: ProductionOrder, actor: Actor, reason: str) -> None:
+    """Why (and, when a person asked, who) for the history record the next save writes."""
+    order._change_reason = reason
+    if actor.user is not None:
+        order._history_user = actor.user
+
+
 def _apply(order: ProductionOrder, transition: str, actor: Actor, reason: str = "") -> None:
     """Move the status (already checked), save, and write the transition log."""
     from_status = order.status
     getattr(order, transition)()
-    order._change_reason = reason or Transition(transition).label
+    _stamp(order, actor, reason or Transition(transition).label)
     order.save()
     OrderTransitionLog.objects.create(
         order=order,
@@ -166,7 +173,8 @@ def production_order_transition(
     if transition == Transition.RELEASE:
         bom, route, _ = find_release_master_data(order)
         order.bom, order.route = bom, route
-        if not order.materials.exists():
+        # Once per order: a re-release after an unrelease keeps the lines it has.
+        if not order.materials.filter(bom_line__isnull=False).exists():
             _explode_bom(order, bom)
     _apply(order, transition, actor, reason)
     hooks.run_effects(transition, order=order, actor=actor)
@@ -174,11 +182,23 @@ def production_order_transition(
 
 
 def _explode_bom(order: ProductionOrder, bom: Bom) -> None:
+    """The BOM lines as order materials, next to any a planner added before the release."""
+    lines = list(bom.lines.all())
+    taken = set(order.materials.values_list("line_number", flat=True))
+    last = max(taken | {line.line_number for line in lines}, default=0)
+    numbers = []
+    for line in lines:
+        number = line.line_number
+        if number in taken:
+            last += 10
+            number = last
+        taken.add(number)
+        numbers.append(number)
     bulk_create_with_history(
         [
             ProductionOrderMaterial(
                 order=order,
-                line_number=line.line_number,
+                line_number=number,
                 component_id=line.component_id,
                 quantity_per=line.quantity_per,
                 scrap_allowance_pct=line.scrap_allowance_pct,
@@ -186,7 +206,7 @@ def _explode_bom(order: ProductionOrder, bom: Bom) -> None:
                 operation_number=line.operation_number,
                 bom_line=line,
             )
-            for line in bom.lines.all()
+            for line, number in zip(lines, numbers, strict=True)
         ],
         ProductionOrderMaterial,
     )
@@ -262,7 +282,7 @@ def production_order_record_quantities(
         if new_value < 0:
             raise ApplicationError(
                 f"{field.replace('_', ' ')} of order {order.number} would become negative "
-                f"({new_value.normalize()}).",
+                f"({new_value.normalize():f}).",
                 code="quantity_negative",
                 fields={field: str(new_value)},
             )
@@ -271,7 +291,7 @@ def production_order_record_quantities(
         raise ApplicationError(
             "More would be delivered than completed.", code="delivered_above_completed"
         )
-    order._change_reason = reason or "quantities reported"
+    _stamp(order, actor, reason or "quantities reported")
     if order.status == OrderStatus.RELEASED and work_started:
         _apply(order, Transition.START, actor, reason or "work started")
     order.save()
@@ -371,8 +391,8 @@ def production_order_check_changes(*, order: ProductionOrder, changes: dict) -> 
             quantity = _validate_quantity(value, changes.get("unit", order.unit))
             if quantity < order.quantity_completed:
                 raise NotAllowed(
-                    f"Quantity {quantity.normalize()} is below the "
-                    f"{order.quantity_completed.normalize()} already produced on order "
+                    f"Quantity {quantity.normalize():f} is below the "
+                    f"{order.quantity_completed.normalize():f} already produced on order "
                     f"{order.number}.",
                     code="qty_below_produced",
                     fields={"quantity_completed": str(order.quantity_completed)},
@@ -434,7 +454,7 @@ def production_order_create(
         over_delivery_tolerance_pct=over_delivery_tolerance_pct,
         restricted=restricted,
     )
-    order._change_reason = f"created by {actor.label}"
+    _stamp(order, actor, f"created by {actor.label}")
     order.save()
     return order
 
@@ -449,7 +469,7 @@ def production_order_update(
     quantity = changes.pop("quantity", None)
     for field, value in changes.items():
         setattr(order, field, value)
-    order._change_reason = reason or f"changed by {actor.label}"
+    _stamp(order, actor, reason or f"changed by {actor.label}")
     order.save()
     if quantity is not None and Decimal(quantity) != order.quantity:
         order = production_order_change_quantity(
@@ -467,7 +487,7 @@ def production_order_change_quantity(
     production_order_check_changes(order=order, changes={"quantity": quantity})
     quantity = Decimal(quantity)
     order.quantity = quantity
-    order._change_reason = reason or f"quantity changed to {quantity.normalize()}"
+    _stamp(order, actor, reason or f"quantity changed to {quantity.normalize():f}")
     order.save()
     _settle_running_status(order, actor, reason or "quantity changed")
     return order
