@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class ExecutionConfig(AppConfig):
     name = "execution"
     verbose_name = "Shop-floor execution"
+
+    def ready(self) -> None:
+        # orders offers hooks per transition; registering twice is ignored by orders.hooks.
+        from orders import hooks
+        from orders.choices import Transition
+
+        from . import services
+
+        hooks.register_guard(Transition.RELEASE, services.order_release_blockers)
+        hooks.register_effect(Transition.RELEASE, services.order_reserve_materials)
+        hooks.register_effect(Transition.UNTERMINATE, services.order_reserve_materials)
+        for transition in (Transition.UNRELEASE, Transition.CANCEL, Transition.CLOSE):
+            hooks.register_effect(transition, services.order_free_reservations)

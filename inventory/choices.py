@@ -28,3 +28,55 @@ class LocationKind(models.TextChoices):
     GENERAL = "general", "General inventory"
     PRODUCTION_INPUT = "production_input", "Production input"
     PRODUCTION_OUTPUT = "production_output", "Production output"
+
+
+class TransactionKind(models.TextChoices):
+    """What a ledger row records; the kind fixes the sign of its quantity."""
+
+    RECEIPT = "receipt", "Receipt"
+    ISSUE = "issue", "Issue / consumption"
+    RETURN = "return", "Return from order"
+    FINISHED_RECEIPT = "finished_receipt", "Finished-goods receipt"
+    SCRAP = "scrap", "Scrap write-off"
+    TRANSFER_OUT = "transfer_out", "Transfer out"
+    TRANSFER_IN = "transfer_in", "Transfer in"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    RESERVE = "reserve", "Reservation"
+    UNRESERVE = "unreserve", "Reservation released"
+
+
+# Kinds that move the reserved balance of a reservation; all the others move on-hand.
+RESERVATION_KINDS = (TransactionKind.RESERVE, TransactionKind.UNRESERVE)
+STOCK_KINDS = tuple(k for k in TransactionKind if k not in RESERVATION_KINDS)
+INCREASING_KINDS = (
+    TransactionKind.RECEIPT,
+    TransactionKind.RETURN,
+    TransactionKind.FINISHED_RECEIPT,
+    TransactionKind.TRANSFER_IN,
+    TransactionKind.RESERVE,
+)
+DECREASING_KINDS = (
+    TransactionKind.ISSUE,
+    TransactionKind.SCRAP,
+    TransactionKind.TRANSFER_OUT,
+    TransactionKind.UNRESERVE,
+)
+# Kinds that must name the production order they belong to.
+ORDER_KINDS = (TransactionKind.ISSUE, TransactionKind.RETURN, TransactionKind.FINISHED_RECEIPT)
+
+
+class SourceType(models.TextChoices):
+    """The document a ledger row came from (referenced generically: inventory imports no app)."""
+
+    PRODUCTION_ORDER = "production_order", "Production order"
+    ORDER_MATERIAL = "order_material", "Production order material line"
+    JOURNAL_LINE = "journal_line", "Production journal line"
+    REGISTRATION = "registration", "Shop-floor registration"
+    ERP_MESSAGE = "erp_message", "ERP message"
+    ADJUSTMENT_JOURNAL = "adjustment_journal", "Adjustment journal"
+    MANUAL = "manual", "Manual entry"
+
+
+class JournalStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    POSTED = "posted", "Posted"

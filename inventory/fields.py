@@ -19,5 +19,24 @@ class QuantityField(models.DecimalField):
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
+        name, _path, args, kwargs = super().deconstruct()
         return name, "inventory.fields.QuantityField", args, kwargs
+
+
+QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
+
+
+def exact(value) -> Decimal:
+    """A database SUM as a quantity: None -> 0, rounded to the quantity's 6 places.
+
+    PostgreSQL sums NUMERIC exactly (a no-op here); SQLite sums binary floats, whose error
+    stays far below the sixth decimal for any real stock, so rounding restores the value.
+    """
+    if value is None:
+        return ZERO
+    return Decimal(value).quantize(QUANTUM)
+
+
+def show(value: Decimal) -> str:
+    """A quantity for people: no trailing zeros, never exponent notation (10, not 1E+1)."""
+    return f"{Decimal(value).normalize():f}"

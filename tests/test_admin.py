@@ -23,6 +23,7 @@ from django_celery_beat.models import (
 )
 from rest_framework.authtoken.models import Token, TokenProxy
 
+from execution.models import AbsenceCode, IndirectActivity, PayAgreement, Terminal, Worker
 from integration.models import Heartbeat
 from inventory.models import UnitConversion
 from orders import services
@@ -101,6 +102,22 @@ BUILDERS = {
     "orders.RouteOperation": lambda ctx: RouteOperationFactory(),
     "orders.ProductionOrder": lambda ctx: advance_order(make_order(), S.IN_PROGRESS),
     "orders.OrderTransitionLog": _released_order_log,
+    "execution.PayAgreement": lambda ctx: PayAgreement.objects.create(code="DAY", name="Day"),
+    "execution.Worker": lambda ctx: Worker.objects.create(
+        badge_id="1001",
+        name="Jana",
+        site=SiteFactory(),
+        pay_agreement=PayAgreement.objects.create(code="D2", name="Day"),
+    ),
+    "execution.Terminal": lambda ctx: Terminal.objects.create(
+        code="T1", name="Saw terminal", resource=ResourceFactory()
+    ),
+    "execution.AbsenceCode": lambda ctx: AbsenceCode.objects.create(
+        code="SICK", description="Sick"
+    ),
+    "execution.IndirectActivity": lambda ctx: IndirectActivity.objects.create(
+        code="CLEAN", description="Cleaning"
+    ),
     "integration.Heartbeat": lambda ctx: Heartbeat.objects.create(
         name="worker", last_seen=timezone.now(), count=3
     ),
