@@ -67,7 +67,6 @@ def test_admin_lists_run_constant_queries(admin_client, pcs, stock, actor, name)
     assert queries(admin_client, url) == few
 
 
-@pytest.mark.urls("tests.inventory.urls")
 @pytest.mark.parametrize("name", ["transaction", "onhand", "reservation", "journal"])
 def test_api_lists_run_constant_queries(admin_client, pcs, stock, actor, name):
     url = reverse(f"inventory:{name}-list")
@@ -98,7 +97,6 @@ def test_admin_filters_ledger_by_item_and_order(admin_client, item, stock, recei
     assert on_hand.status_code == 200
 
 
-@pytest.mark.urls("tests.inventory.urls")
 def test_api_filters(admin_client, item, stock, receive, actor):
     receive(item, 5, stock)
     services.inventory_issue(
@@ -186,7 +184,6 @@ def test_admin_post_action_reports_refusals(admin_client, item, stock, actor):
     assert journal.status == JournalStatus.DRAFT
 
 
-@pytest.mark.urls("tests.inventory.urls")
 def test_api_posts_a_journal_once(admin_client, item, stock, actor):
     journal = services.adjustment_journal_create(
         reason="count",

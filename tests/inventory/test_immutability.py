@@ -123,7 +123,6 @@ def test_balances_are_read_only_in_admin(admin_client, entry):
     assert row.quantity == D(5)
 
 
-@pytest.mark.urls("tests.inventory.urls")
 def test_api_is_read_only(admin_client, entry):
     url = reverse("inventory:transaction-detail", args=[entry.pk])
     assert admin_client.get(url).json()["quantity"] == "5.000000"
