@@ -366,11 +366,6 @@ class ProductionOrderMaterial(models.Model):
             return self.component.default_flushing_principle
         return self.flushing_principle
 
-    @property
-    def quantity_required(self) -> Decimal:
-        """Order quantity x quantity per, scrap allowance included."""
-        return self.order.quantity * self.quantity_per * (1 + self.scrap_allowance_pct / 100)
-
 
 class ProductionOrderStep(models.Model):
     """A slice of a long order, made by splitting its remaining quantity by a step size."""
