@@ -14,6 +14,9 @@ class ExecutionConfig(AppConfig):
 
         hooks.register_guard(Transition.RELEASE, services.order_release_blockers)
         hooks.register_effect(Transition.RELEASE, services.order_reserve_materials)
+        hooks.register_effect(Transition.RELEASE, services.order_create_jobs)
+        hooks.register_guard(Transition.UNRELEASE, services.order_unrelease_blockers)
+        hooks.register_effect(Transition.UNRELEASE, services.order_remove_jobs)
         hooks.register_effect(Transition.UNTERMINATE, services.order_reserve_materials)
         for transition in (Transition.UNRELEASE, Transition.CANCEL, Transition.CLOSE):
             hooks.register_effect(transition, services.order_free_reservations)

@@ -7,10 +7,20 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from inventory.fields import QuantityField
-from inventory.models import Site
-from orders.models import ProductionOrder, Resource
+from inventory.models import InventoryTransaction, Item, Location, Lot, Site
+from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
 
-from .choices import JobKind, JobStatus
+from .choices import (
+    AttendanceStatus,
+    JobKind,
+    JobStatus,
+    LogbookKind,
+    ProcessingOutcome,
+    RegistrationKind,
+    RegistrationStatus,
+)
+
+MINUTES = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
 
 
 class PayAgreement(models.Model):
@@ -119,6 +129,7 @@ class Job(models.Model):
         max_length=12, choices=JobStatus.choices, default=JobStatus.NOT_STARTED
     )
     on_hold = models.BooleanField(default=False)
+    quantity_started = QuantityField()
     quantity_good = QuantityField()
     quantity_scrapped = QuantityField()
     started_at = models.DateTimeField(null=True, blank=True)
@@ -134,7 +145,10 @@ class Job(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    planned_quantity__gte=0, quantity_good__gte=0, quantity_scrapped__gte=0
+                    planned_quantity__gte=0,
+                    quantity_started__gte=0,
+                    quantity_good__gte=0,
+                    quantity_scrapped__gte=0,
                 ),
                 name="job_quantities_not_negative",
             ),
@@ -142,3 +156,352 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order.number}/{self.operation_number} {self.get_kind_display()}"
+
+
+class RawRegistration(models.Model):
+    """One shop-floor registration, stored as posted and answered at once; the processor turns
+    it into journals later. One model for every kind (RegistrationKind).
+
+    lane: the queue it is processed in, in event-time order: "order:<id>" for registrations
+    about an order or its jobs, "worker:<id>" for a worker's attendance. A failed registration
+    holds the later ones of its lane.
+    """
+
+    uuid = models.UUIDField(unique=True, help_text="Given by the terminal; a repeat is a no-op.")
+    kind = models.CharField(max_length=24, choices=RegistrationKind.choices)
+    status = models.CharField(
+        max_length=12, choices=RegistrationStatus.choices, default=RegistrationStatus.NEW
+    )
+    lane = models.CharField(max_length=40)
+    occurred_at = models.DateTimeField(help_text="When it happened on the floor.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    worker = models.ForeignKey(
+        Worker, null=True, blank=True, on_delete=models.PROTECT, related_name="registrations"
+    )
+    terminal = models.ForeignKey(
+        Terminal, null=True, blank=True, on_delete=models.PROTECT, related_name="registrations"
+    )
+    resource = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="registrations"
+    )
+    order = models.ForeignKey(
+        ProductionOrder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+    )
+    job = models.ForeignKey(
+        Job, null=True, blank=True, on_delete=models.PROTECT, related_name="registrations"
+    )
+    # A bundle is posted once (bundle_uuid) and stored as one registration per job.
+    bundle_uuid = models.UUIDField(null=True, blank=True)
+    bundle_size = models.PositiveSmallIntegerField(default=1)
+    quantity = QuantityField(help_text="Started quantity, or a manual consumption (signed).")
+    quantity_good = QuantityField()
+    quantity_scrap = QuantityField()
+    reason_code = models.ForeignKey(
+        ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stops_job = models.BooleanField(default=False, help_text="The worker stops the job after it.")
+    completes_job = models.BooleanField(default=False, help_text="The job is finished.")
+    absence_code = models.ForeignKey(
+        AbsenceCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    absence_minutes = models.DecimalField(**MINUTES)
+    indirect_activity = models.ForeignKey(
+        IndirectActivity, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lot_number = models.CharField(max_length=64, blank=True, help_text="Lot or serial number.")
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    material = models.ForeignKey(
+        ProductionOrderMaterial,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    consume = models.BooleanField(
+        default=True, help_text="Off: report as finished without consumption."
+    )
+    note = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=64, default="terminal", help_text="Who posted it.")
+    error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "lane", "occurred_at", "id"], name="rawreg_queue"),
+            models.Index(fields=["worker", "kind", "occurred_at"], name="rawreg_worker_kind"),
+            models.Index(fields=["job", "worker", "occurred_at"], name="rawreg_job_worker"),
+            models.Index(fields=["bundle_uuid"], name="rawreg_bundle"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_good__gte=0, quantity_scrap__gte=0, absence_minutes__gte=0),
+                name="rawreg_quantities_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.uuid}"
+
+
+class ProcessingLogEntry(models.Model):
+    """One processing attempt or supervisor action on a registration (the processing log)."""
+
+    registration = models.ForeignKey(
+        RawRegistration, on_delete=models.CASCADE, related_name="log_entries"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=12, choices=ProcessingOutcome.choices)
+    message = models.TextField(blank=True)
+    actor = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "processing log entries"
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} {self.outcome}"
+
+
+class MaterialLineState(models.Model):
+    """What the flushing engine has consumed for an order material line (flushing.LineState)."""
+
+    material = models.OneToOneField(
+        ProductionOrderMaterial, on_delete=models.CASCADE, related_name="consumption_state"
+    )
+    covered_output = QuantityField()
+    consumed = QuantityField()
+    manual_consumed = QuantityField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(covered_output__gte=0, consumed__gte=0),
+                name="linestate_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.material_id}: covered {self.covered_output}, consumed {self.consumed}"
+
+
+class JobActivity(models.Model):
+    """A worker's time on a job, from start to stop (bundled jobs share the time)."""
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="activities")
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="activities")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    start_registration = models.OneToOneField(
+        RawRegistration, on_delete=models.PROTECT, related_name="+"
+    )
+    bundle_uuid = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["worker", "job", "ended_at"], name="activity_open")]
+        verbose_name_plural = "job activities"
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} on {self.job_id} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class RouteCardLine(models.Model):
+    """Route card / job card journal line: a worker's time and the quantities of one job."""
+
+    registration = models.ForeignKey(
+        RawRegistration, on_delete=models.PROTECT, related_name="route_card_lines"
+    )
+    order = models.ForeignKey(
+        ProductionOrder, on_delete=models.PROTECT, related_name="route_card_lines"
+    )
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="route_card_lines")
+    operation_number = models.PositiveIntegerField()
+    job_kind = models.CharField(max_length=8, choices=JobKind.choices)
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="+")
+    worker = models.ForeignKey(
+        Worker, null=True, blank=True, on_delete=models.PROTECT, related_name="route_card_lines"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField()
+    minutes = models.DecimalField(**MINUTES)
+    bundle_size = models.PositiveSmallIntegerField(default=1)
+    quantity_good = QuantityField()
+    quantity_scrap = QuantityField()
+    reason_code = models.ForeignKey(
+        ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["ended_at", "id"]
+        verbose_name = "route card / job card line"
+        constraints = [
+            # A registration is never journaled twice.
+            models.UniqueConstraint(fields=["registration"], name="routecard_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.operation_number} {self.minutes} min"
+
+
+class PickingListLine(models.Model):
+    """Picking list journal line: material consumed by (or returned from) an order."""
+
+    registration = models.ForeignKey(
+        RawRegistration,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="picking_list_lines",
+    )
+    line_number = models.PositiveSmallIntegerField(help_text="Position within its registration.")
+    order = models.ForeignKey(
+        ProductionOrder, on_delete=models.PROTECT, related_name="picking_list_lines"
+    )
+    material = models.ForeignKey(
+        ProductionOrderMaterial, on_delete=models.PROTECT, related_name="picking_list_lines"
+    )
+    component = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    quantity = QuantityField(help_text="Consumed; negative: returned to stock.")
+    principle = models.CharField(max_length=24)
+    event = models.CharField(max_length=24)
+    operation_number = models.PositiveIntegerField(null=True, blank=True)
+    covered_from = QuantityField(null=True, blank=True)
+    covered_to = QuantityField(null=True, blank=True)
+    inventory_transaction = models.OneToOneField(
+        InventoryTransaction, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "line_number"], name="pickinglist_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.component_id} {self.quantity}"
+
+
+class ReportAsFinishedLine(models.Model):
+    """Report as finished journal line: good (and scrapped) output received for an order."""
+
+    registration = models.OneToOneField(
+        RawRegistration, on_delete=models.PROTECT, related_name="report_as_finished_line"
+    )
+    order = models.ForeignKey(
+        ProductionOrder, on_delete=models.PROTECT, related_name="report_as_finished_lines"
+    )
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    quantity_good = QuantityField()
+    quantity_scrap = QuantityField()
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    inventory_transaction = models.OneToOneField(
+        InventoryTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.quantity_good} good"
+
+
+class GenealogyLink(models.Model):
+    """A finished lot / serial and a component lot that went into it (as-built record)."""
+
+    order = models.ForeignKey(ProductionOrder, on_delete=models.PROTECT, related_name="+")
+    finished_lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="components")
+    component_lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="used_in")
+    quantity = QuantityField()
+    registration = models.ForeignKey(RawRegistration, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "component_lot"], name="genealogy_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.finished_lot_id} <- {self.component_lot_id}"
+
+
+class LogbookEntry(models.Model):
+    """What happened to an order, a job or a worker, in words a supervisor reads."""
+
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=12, choices=LogbookKind.choices, default=LogbookKind.INFO)
+    order = models.ForeignKey(
+        ProductionOrder,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="logbook",
+    )
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    worker = models.ForeignKey(
+        Worker, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    registration = models.ForeignKey(
+        RawRegistration, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "logbook entries"
+        indexes = [models.Index(fields=["order", "at"], name="logbook_order_at")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class AttendanceDay(models.Model):
+    """A worker's day calculated from the registrations (time and attendance)."""
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="attendance_days")
+    date = models.DateField()
+    status = models.CharField(
+        max_length=12, choices=AttendanceStatus.choices, default=AttendanceStatus.CALCULATED
+    )
+    clocked_minutes = models.DecimalField(**MINUTES)
+    break_minutes = models.DecimalField(**MINUTES)
+    worked_minutes = models.DecimalField(**MINUTES)
+    job_minutes = models.DecimalField(**MINUTES)
+    indirect_minutes = models.DecimalField(**MINUTES)
+    absence_minutes = models.DecimalField(**MINUTES)
+    paid_minutes = models.DecimalField(**MINUTES)
+    overtime_minutes = models.DecimalField(**MINUTES)
+    calculated_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.CharField(max_length=150, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    transferred_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "worker"]
+        constraints = [
+            models.UniqueConstraint(fields=["worker", "date"], name="attendance_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker.badge_id} {self.date}"

@@ -18,6 +18,16 @@ _MASTER_DATA = {
     "orders": ["resource", "reasoncode", "bom", "bomline", "route", "routeoperation"],
 }
 _ORDERS = ["productionorder", "productionordermaterial", "productionorderstep"]
+_JOURNALS = [
+    "processinglogentry",
+    "routecardline",
+    "pickinglistline",
+    "reportasfinishedline",
+    "genealogylink",
+    "logbookentry",
+    "jobactivity",
+    "materiallinestate",
+]
 _FLOOR_DATA = {
     "execution": ["payagreement", "worker", "terminal", "absencecode", "indirectactivity"]
 }
@@ -47,8 +57,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_codenames(["view", "add", "change"], _FLOOR_DATA),
         "execution.view_job",
         "execution.change_job",
+        *_codenames(["view", "add", "change"], {"execution": ["rawregistration"]}),
+        *_codenames(["view"], {"execution": _JOURNALS}),
+        *_codenames(["view", "change"], {"execution": ["attendanceday"]}),
     ],
-    OPERATOR: [],
+    OPERATOR: ["execution.add_rawregistration"],
     ERP_INTEGRATION: [],
     IT: [
         *_codenames(["view"], _MASTER_DATA),

@@ -131,6 +131,19 @@ else:
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_QUEUE_DIR / 'results'}"
 CELERY_TIMEZONE = TIME_ZONE
+# A cache every process shares (web, workers): Redis, or files next to the embedded database.
+# It only debounces nudges; losing it loses nothing.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -146,9 +159,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integration.tasks.record_heartbeat",
         "schedule": timedelta(seconds=env_int("MES_HEARTBEAT_SECONDS", 30)),
     },
+    "process-raw-registrations": {
+        "task": "execution.tasks.process_raw_registrations",
+        "schedule": timedelta(seconds=env_int("MES_PROCESSOR_INTERVAL_SECONDS", 60)),
+    },
 }
 
 MES_DEMO_PASSWORD = "demo-mes-2026"
+
+# Registrations: the processor runs every minute (beat) and is nudged when one arrives.
+MES_PROCESSOR_INTERVAL_SECONDS = env_int("MES_PROCESSOR_INTERVAL_SECONDS", 60)
+MES_PROCESSOR_NUDGE = env_bool("MES_PROCESSOR_NUDGE", True)
+MES_PROCESSOR_BATCH = env_int("MES_PROCESSOR_BATCH", 500)
 
 LOGGING = {
     "version": 1,

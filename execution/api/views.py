@@ -1,0 +1,116 @@
+"""POST /api/v1/registrations/: terminals and scale units; GET: the processing log."""
+
+from django.db import transaction
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mesproject.errors import ApplicationError, error_body
+from orders.services import Actor
+
+from ..models import RawRegistration
+from ..services.registrations import registration_accept
+from .serializers import (
+    AcceptedSerializer,
+    RegistrationInSerializer,
+    RegistrationOutSerializer,
+    registration_input,
+)
+
+MAX_BATCH = 500
+
+
+class RegistrationPermission(BasePermission):
+    """Posting needs execution.add_rawregistration (operators, terminals, scale units);
+    reading the log needs execution.view_rawregistration (supervisors)."""
+
+    def has_permission(self, request, view) -> bool:
+        perm = "add" if request.method == "POST" else "view"
+        return bool(
+            request.user
+            and request.user.is_authenticated
+            and request.user.has_perm(f"execution.{perm}_rawregistration")
+        )
+
+
+class RegistrationFilter(filters.FilterSet):
+    badge_id = filters.CharFilter(field_name="worker__badge_id")
+    order = filters.CharFilter(field_name="order__number")
+    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = RawRegistration
+        fields = ("status", "kind", "lane", "source")
+
+
+def _accept_one(payload, actor: Actor, source: str) -> tuple[int, dict, bool]:
+    serializer = RegistrationInSerializer(data=payload)
+    if not serializer.is_valid():
+        return (
+            400,
+            error_body("invalid", "The registration is not valid.", serializer.errors),
+            False,
+        )
+    try:
+        accepted = registration_accept(
+            data=registration_input(serializer.validated_data), source=source, actor=actor
+        )
+    except ApplicationError as exc:
+        return exc.http_status, error_body(exc.code, exc.message, exc.fields), False
+    body = AcceptedSerializer(
+        {
+            "registration_uuid": serializer.validated_data["registration_uuid"],
+            "replayed": accepted.replayed,
+            "registrations": accepted.registrations,
+        }
+    ).data
+    return (200 if accepted.replayed else 202), body, accepted.replayed
+
+
+class RegistrationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    permission_classes = [RegistrationPermission]
+    serializer_class = RegistrationOutSerializer
+    filterset_class = RegistrationFilter
+    lookup_field = "uuid"
+    queryset = RawRegistration.objects.select_related("worker", "order").order_by("-id")
+
+    @extend_schema(
+        request=RegistrationInSerializer,
+        responses={
+            202: AcceptedSerializer,
+            200: OpenApiResponse(AcceptedSerializer, description="A replay: the first answer."),
+            400: OpenApiResponse(description="Malformed, or an unknown reference."),
+            409: OpenApiResponse(description="Refused by the worker's or the job's state."),
+            422: OpenApiResponse(description="Master data missing (e.g. a put-away location)."),
+        },
+        description="Store one registration (or a JSON list of up to 500, each answered on "
+        "its own) and answer at once; the processor turns it into journals. A registration "
+        "UUID seen before returns the first answer with `Idempotent-Replayed: true`.",
+    )
+    def create(self, request: Request) -> Response:
+        actor = Actor(user=request.user)
+        source = request.headers.get("X-Registration-Source", "terminal")[:64] or "terminal"
+        if isinstance(request.data, list):
+            if len(request.data) > MAX_BATCH:
+                return Response(
+                    error_body("batch_too_large", f"Post at most {MAX_BATCH} at once."),
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+            results = []
+            for payload in request.data:
+                # Each on its own: one refused registration does not refuse the others.
+                with transaction.atomic():
+                    code, body, _replayed = _accept_one(payload, actor, source)
+                results.append({"status": code, **body})
+            return Response({"results": results}, status=status.HTTP_200_OK)
+        code, body, replayed = _accept_one(request.data, actor, source)
+        response = Response(body, status=code)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response

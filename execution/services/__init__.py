@@ -1,0 +1,30 @@
+"""Execution services: every rule of the app that changes state, one module per subject."""
+
+from .jobs import job_plan_change, order_create_jobs, order_remove_jobs, order_unrelease_blockers
+from .materials import (
+    RESERVING,
+    material_requirement,
+    material_source,
+    order_free_reservations,
+    order_parent_quantity,
+    order_reference,
+    order_release_blockers,
+    order_reserve_materials,
+    resource_put_material,
+)
+
+__all__ = [
+    "RESERVING",
+    "job_plan_change",
+    "material_requirement",
+    "material_source",
+    "order_create_jobs",
+    "order_free_reservations",
+    "order_parent_quantity",
+    "order_reference",
+    "order_release_blockers",
+    "order_remove_jobs",
+    "order_reserve_materials",
+    "order_unrelease_blockers",
+    "resource_put_material",
+]

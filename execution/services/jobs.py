@@ -1,0 +1,98 @@
+"""Jobs of released orders: created from the route on release, removed on unrelease."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max
+
+from mesproject.errors import NotAllowed
+from orders.models import ProductionOrder, Resource
+from orders.services import SYSTEM, Actor
+
+from ..choices import JobKind, JobStatus
+from ..models import Job, RawRegistration
+
+
+def _next_sequence(resource_id: int) -> int:
+    last = Job.objects.filter(resource_id=resource_id).aggregate(last=Max("sequence"))["last"]
+    return (last or 0) + 10
+
+
+@transaction.atomic
+def order_create_jobs(*, order: ProductionOrder, actor: Actor = SYSTEM, **_) -> list[Job]:
+    """Release effect: one setup job (when the operation has setup time) and one process job
+    per route operation, each at the end of its resource's operational plan. Idempotent."""
+    if order.route_id is None or order.jobs.exists():
+        return list(order.jobs.all())
+    jobs = []
+    sequences: dict[int, int] = {}
+    for operation in order.route.operations.select_related("resource").order_by("operation_number"):
+        resource_id = operation.resource_id
+        if resource_id not in sequences:
+            sequences[resource_id] = _next_sequence(resource_id)
+        run_minutes = operation.run_time_minutes_per_unit * order.quantity
+        planned = [(JobKind.PROCESS, run_minutes)]
+        if operation.setup_time_minutes > 0:
+            planned.insert(0, (JobKind.SETUP, operation.setup_time_minutes))
+        for kind, minutes in planned:
+            jobs.append(
+                Job(
+                    order=order,
+                    operation_number=operation.operation_number,
+                    operation_name=operation.name,
+                    kind=kind,
+                    resource_id=resource_id,
+                    sequence=sequences[resource_id],
+                    planned_quantity=order.quantity if kind == JobKind.PROCESS else Decimal(0),
+                    planned_minutes=Decimal(minutes).quantize(Decimal("0.01")),
+                )
+            )
+            sequences[resource_id] += 10
+    return Job.objects.bulk_create(jobs)
+
+
+def order_unrelease_blockers(*, order: ProductionOrder, **_) -> list[str]:
+    """Unrelease guard: nothing may have been registered for the order (canceled ones aside
+    do not count either: they are kept as a record and still point at the jobs)."""
+    count = RawRegistration.objects.filter(order_id=order.pk).count()
+    if count:
+        return [f"{count} shop-floor registration(s) exist for the order"]
+    return []
+
+
+@transaction.atomic
+def order_remove_jobs(*, order: ProductionOrder, **_) -> int:
+    """Unrelease effect: the jobs go; the guard made sure nothing refers to them."""
+    deleted, _detail = Job.objects.filter(order_id=order.pk).delete()
+    return deleted
+
+
+@transaction.atomic
+def job_plan_change(
+    *,
+    job: Job,
+    sequence: int | None = None,
+    resource: Resource | None = None,
+    on_hold: bool | None = None,
+    actor: Actor = SYSTEM,
+) -> Job:
+    """Adjust the operational plan: a job's position, its resource, or hold."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.status == JobStatus.COMPLETED:
+        raise NotAllowed(f"Job {job} is completed.", code="job_completed")
+    if resource is not None and resource.pk != job.resource_id:
+        if job.status != JobStatus.NOT_STARTED:
+            raise NotAllowed(
+                f"Job {job} has started: it cannot move to another resource.",
+                code="job_started",
+            )
+        job.resource = resource
+        if sequence is None:
+            sequence = _next_sequence(resource.pk)
+    if sequence is not None:
+        job.sequence = sequence
+    if on_hold is not None:
+        job.on_hold = on_hold
+    job._change_reason = f"plan changed by {actor.label}"
+    job.save()
+    return job
