@@ -13,6 +13,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
+    path("floor/", include("execution.urls")),
     path("api/v1/inventory/", include("inventory.api.urls")),
     path("api/v1/", include("execution.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -149,7 +149,7 @@ def registration_process_one(*, pk: int, actor: Actor = PROCESSOR) -> str | None
         if lane is None or not _lock_lane(lane):
             return None
         registration = (
-            RawRegistration.objects.select_for_update(skip_locked=True)
+            RawRegistration.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=pk, status=RegistrationStatus.NEW)
             .select_related("worker", "terminal", "resource", "reason_code")
             .first()
@@ -588,23 +588,26 @@ def _bundle_minutes(activity: JobActivity, ended_at: datetime) -> Decimal:
     return (seconds / 60).quantize(MINUTE_PLACES)
 
 
-def _close_activity(work: OrderWork, job: Job) -> tuple[datetime | None, Decimal]:
+def _close_activity(work: OrderWork, job: Job) -> tuple[datetime | None, Decimal, int]:
+    """End the worker's open time on the job: (started at, minutes, bundle size)."""
     registration = work.registration
     activity = (
         JobActivity.objects.select_for_update()
+        .select_related("start_registration")
         .filter(worker_id=registration.worker_id, job=job, ended_at__isnull=True)
         .order_by("-started_at")
         .first()
     )
     if activity is None:
-        return None, ZERO
+        return None, ZERO, 1
     activity.ended_at = max(registration.occurred_at, activity.started_at)
     activity.save(update_fields=["ended_at"])
     if activity.bundle_uuid is not None:
         minutes = _bundle_minutes(activity, activity.ended_at)
     else:
         minutes = Decimal((activity.ended_at - activity.started_at).total_seconds()) / 60
-    return activity.started_at, minutes.quantize(MINUTE_PLACES)
+    size = activity.start_registration.bundle_size
+    return activity.started_at, minutes.quantize(MINUTE_PLACES), size
 
 
 def _job_feedback(work: OrderWork) -> str:
@@ -613,9 +616,9 @@ def _job_feedback(work: OrderWork) -> str:
     good, scrap = registration.quantity_good, registration.quantity_scrap
     job.quantity_good += good
     job.quantity_scrapped += scrap
-    started_at, minutes = None, ZERO
+    started_at, minutes, bundle_size = None, ZERO, 1
     if registration.stops_job and registration.worker_id:
-        started_at, minutes = _close_activity(work, job)
+        started_at, minutes, bundle_size = _close_activity(work, job)
     if registration.completes_job:
         job.status = JobStatus.COMPLETED
         job.completed_at = registration.occurred_at
@@ -633,7 +636,7 @@ def _job_feedback(work: OrderWork) -> str:
         started_at=started_at,
         ended_at=registration.occurred_at,
         minutes=minutes,
-        bundle_size=registration.bundle_size,
+        bundle_size=bundle_size,
         quantity_good=good,
         quantity_scrap=scrap,
         reason_code=registration.reason_code,

@@ -1,0 +1,31 @@
+"""Extension points execution offers higher apps (integration), registered at start-up.
+
+execution may not import integration, yet a transfer of attendance days to payroll must
+reach the payroll system. So a higher app registers a pay-basis effect in its
+AppConfig.ready(); the transfer runs every effect inside its own transaction, right after
+the days were marked transferred. An effect that raises rolls the transfer back, so it
+should only write (an outbox row, say) and leave the sending to a background job.
+"""
+
+from collections.abc import Callable
+
+PayBasisEffect = Callable[..., None]
+
+_pay_basis_effects: list[PayBasisEffect] = []
+
+
+def register_pay_basis_effect(fn: PayBasisEffect) -> None:
+    """fn(*, days: list[AttendanceDay], csv_text: str) runs on every transfer to payroll."""
+    if fn not in _pay_basis_effects:
+        _pay_basis_effects.append(fn)
+
+
+def unregister_pay_basis_effect(fn: PayBasisEffect) -> None:
+    """For tests and reloads; registering twice is ignored, so is removing an unknown one."""
+    if fn in _pay_basis_effects:
+        _pay_basis_effects.remove(fn)
+
+
+def run_pay_basis_effects(*, days, csv_text: str) -> None:
+    for fn in list(_pay_basis_effects):
+        fn(days=days, csv_text=csv_text)

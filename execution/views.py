@@ -1,0 +1,177 @@
+"""Supervisor pages in the browser: the processing log of shop-floor registrations.
+
+Server-rendered, no JavaScript needed. Every change goes through the services (Process again,
+Cancel, the processor itself); permissions are checked here on the server: viewing needs
+execution.view_rawregistration, acting needs execution.change_rawregistration.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from mesproject.errors import ApplicationError
+from orders.services import Actor
+
+from .choices import RegistrationKind, RegistrationStatus
+from .models import RawRegistration
+from .services.processing import registrations_process
+from .services.registrations import registration_cancel, registration_process_again
+
+PAGE_SIZE = 50
+VIEW_PERMISSION = "execution.view_rawregistration"
+CHANGE_PERMISSION = "execution.change_rawregistration"
+PROCESS_AGAIN, CANCEL = "process_again", "cancel"
+# Registrations a supervisor can still act on.
+OPEN_STATUSES = (RegistrationStatus.NEW, RegistrationStatus.FAILED)
+
+
+def registrations_act(request, registrations, action: str, *, reason: str = "") -> None:
+    """Process again or cancel each registration through its service: successes counted in
+    one message, every refusal reported with its reason. The admin uses it too."""
+    actor = Actor(user=request.user)
+    done = 0
+    for registration in registrations:
+        try:
+            if action == PROCESS_AGAIN:
+                registration_process_again(registration=registration, actor=actor)
+            else:
+                registration_cancel(registration=registration, actor=actor, reason=reason)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            done += 1
+    if done:
+        what = "queued to process again" if action == PROCESS_AGAIN else "canceled"
+        messages.success(request, f"{done} registration(s) {what}.")
+
+
+class ProcessingLogFilter(forms.Form):
+    """The list's filters, read from the query string; an invalid one is shown, not applied."""
+
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *RegistrationStatus.choices], required=False
+    )
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *RegistrationKind.choices], required=False)
+    worker = forms.CharField(label="Worker badge", max_length=32, required=False)
+    order = forms.CharField(label="Order number", max_length=64, required=False)
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def apply(self, queryset):
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("status"):
+            queryset = queryset.filter(status=data["status"])
+        if data.get("kind"):
+            queryset = queryset.filter(kind=data["kind"])
+        if data.get("worker", "").strip():
+            queryset = queryset.filter(worker__badge_id__iexact=data["worker"].strip())
+        if data.get("order", "").strip():
+            queryset = queryset.filter(order__number__icontains=data["order"].strip())
+        if data.get("date_from"):
+            queryset = queryset.filter(occurred_at__date__gte=data["date_from"])
+        if data.get("date_to"):
+            queryset = queryset.filter(occurred_at__date__lte=data["date_to"])
+        return queryset
+
+
+def _require(request, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def processing_log(request):
+    _require(request, VIEW_PERMISSION)
+    filters = ProcessingLogFilter(request.GET)
+    registrations = filters.apply(
+        RawRegistration.objects.select_related("worker", "order", "job__order").order_by(
+            "-occurred_at", "-id"
+        )
+    )
+    page = Paginator(registrations, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    counts = dict(
+        RawRegistration.objects.filter(status__in=OPEN_STATUSES)
+        .values_list("status")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    return render(
+        request,
+        "execution/processing_log.html",
+        {
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "can_act": request.user.has_perm(CHANGE_PERMISSION),
+            "failed_count": counts.get(RegistrationStatus.FAILED, 0),
+            "new_count": counts.get(RegistrationStatus.NEW, 0),
+            "FAILED": RegistrationStatus.FAILED,
+            "OPEN_STATUSES": [str(s) for s in OPEN_STATUSES],
+        },
+    )
+
+
+def _back(request):
+    """Where the user came from (the filtered, paged list), when it is one of ours."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(reverse("floor:processing_log"))
+
+
+def _selected(request) -> list[int]:
+    """The row whose button was pressed ("only"), else the ticked rows ("registration")."""
+    only = request.POST.get("only", "")
+    values = [only] if only else request.POST.getlist("registration")
+    return [int(value) for value in values if value.isdigit()]
+
+
+def _act(request, action: str):
+    _require(request, CHANGE_PERMISSION)
+    ids = _selected(request)
+    if not ids:
+        messages.warning(request, "Select at least one registration.")
+        return _back(request)
+    registrations = RawRegistration.objects.filter(pk__in=ids).order_by("occurred_at", "id")
+    registrations_act(request, registrations, action, reason=request.POST.get("reason", "").strip())
+    return _back(request)
+
+
+@login_required
+@require_POST
+def registrations_process_again(request):
+    return _act(request, PROCESS_AGAIN)
+
+
+@login_required
+@require_POST
+def registrations_cancel(request):
+    return _act(request, CANCEL)
+
+
+@login_required
+@require_POST
+def registrations_process_pending(request):
+    """Run the processor now, in this request (what the beat job does every minute)."""
+    _require(request, CHANGE_PERMISSION)
+    summary = registrations_process()
+    level = messages.WARNING if summary.failed or summary.held_lanes else messages.SUCCESS
+    messages.add_message(request, level, f"Processing done: {summary}.")
+    return _back(request)
