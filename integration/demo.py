@@ -1,5 +1,6 @@
 """A small, believable bicycle plant for demos and manual testing (`manage.py seed_demo`)."""
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -8,10 +9,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from execution.choices import RegistrationKind
 from execution.models import AbsenceCode, IndirectActivity, PayAgreement, Terminal, Worker
+from execution.services.registrations import RegistrationInput, registration_accept
+from inventory import services as inventory_services
 from inventory.choices import FlushingPrinciple as FP
-from inventory.choices import ItemType, LocationKind, Tracking
+from inventory.choices import ItemType, LocationKind, SourceType, Tracking
 from inventory.models import Item, Location, Site, UnitConversion, UnitOfMeasure, Warehouse
+from inventory.services import InventoryActor, Source
 from orders import services as order_services
 from orders.choices import BomLinePrinciple as BP
 from orders.choices import ConsumptionSetting, ReasonKind, ResourceKind
@@ -297,9 +302,62 @@ def seed_demo_plant(*, stdout=None) -> dict:
     for code, description, kind in REASONS:
         ReasonCode.objects.create(code=code, description=description, kind=kind)
     _floor(site, resources)
+    _stock(items, resources)
     users = _users(groups)
     orders = _orders(site, items, users["planner"])
+    _shift_today(orders)
     return {"created": True, "items": len(items), "orders": len(orders), "users": users}
+
+
+def _stock(items, resources):
+    """Material waiting at every resource's input location, so the floor's registrations
+    consume real stock (serial-tracked motors aside: the e-bike is not released)."""
+    source = Source(SourceType.MANUAL, "demo-opening-stock")
+    actor = InventoryActor(process="demo")
+    for resource in resources.values():
+        for item in items.values():
+            if item.item_type == ItemType.FINISHED or item.tracking == Tracking.SERIAL:
+                continue
+            inventory_services.inventory_receive(
+                item=item,
+                quantity=D(500) if item.unit.code == "pcs" else D(200),
+                location=resource.input_location,
+                lot=f"{item.part_number}-L1" if item.tracking == Tracking.LOT else None,
+                source=source,
+                actor=actor,
+                reason="opening stock",
+            )
+
+
+def _shift_today(orders):
+    """This morning's shift: three workers clocked in, two of them on jobs. The rows are
+    stored new; the worker that `make run` starts processes them."""
+    now = timezone.now()
+    by_number = {order.number.rsplit("-", 1)[1]: order for order in orders}
+    workers = list(Worker.objects.order_by("badge_id")[:3])
+    for offset, worker in enumerate(workers):
+        registration_accept(
+            data=RegistrationInput(
+                uuid=uuid.uuid4(),
+                kind=RegistrationKind.CLOCK_IN,
+                occurred_at=now - timedelta(minutes=120 - offset),
+                worker=worker,
+            ),
+            source="demo",
+        )
+    for worker, number in zip(workers[:2], ("0005", "0006"), strict=True):
+        job = by_number[number].jobs.filter(kind="process").order_by("operation_number").first()
+        registration_accept(
+            data=RegistrationInput(
+                uuid=uuid.uuid4(),
+                kind=RegistrationKind.START_JOB,
+                occurred_at=now - timedelta(minutes=90),
+                worker=worker,
+                job=job,
+                quantity=D(10),
+            ),
+            source="demo",
+        )
 
 
 WORKERS = [

@@ -363,7 +363,7 @@ class OrderWork:
         registration = self.registration
         source = Source(SourceType.REGISTRATION, str(registration.uuid))
         issues, planned = [], []
-        number = PickingListLine.objects.filter(registration=registration).count()
+        number = 0  # one flush per registration: its lines are numbered from 1
         for consumption in consumptions:
             material = by_id[consumption.line_id]
             location = self.consumption_location(material, registration)
@@ -510,6 +510,15 @@ def _attendance_text(registration: RawRegistration) -> str:
     return f"{worker}: {registration.get_kind_display().lower()}{detail}"
 
 
+def _save_job(job: Job, fields: list[str]) -> None:
+    # The journals are the job's history of quantities; its own history keeps plan changes.
+    job.skip_history_when_saving = True
+    try:
+        job.save(update_fields=fields)
+    finally:
+        del job.skip_history_when_saving
+
+
 def _lock_job(work: OrderWork) -> Job:
     return (
         Job.objects.select_for_update().select_related("resource").get(pk=work.registration.job_id)
@@ -524,7 +533,7 @@ def _start_job(work: OrderWork) -> str:
     if job.started_at is None or registration.occurred_at < job.started_at:
         job.started_at = registration.occurred_at
     job.quantity_started += quantity
-    job.save(update_fields=["status", "started_at", "quantity_started"])
+    _save_job(job, ["status", "started_at", "quantity_started"])
     if registration.worker_id:
         JobActivity.objects.create(
             worker_id=registration.worker_id,
@@ -624,7 +633,7 @@ def _job_feedback(work: OrderWork) -> str:
         job.completed_at = registration.occurred_at
     elif registration.stops_job and not job.activities.filter(ended_at__isnull=True).exists():
         job.status = JobStatus.STOPPED
-    job.save(update_fields=["quantity_good", "quantity_scrapped", "status", "completed_at"])
+    _save_job(job, ["quantity_good", "quantity_scrapped", "status", "completed_at"])
     RouteCardLine.objects.create(
         registration=registration,
         order=work.order,
