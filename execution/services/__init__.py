@@ -1,5 +1,6 @@
 """Execution services: every rule of the app that changes state, one module per subject."""
 
+from .arrivals import material_arrived_at_input
 from .jobs import job_plan_change, order_create_jobs, order_remove_jobs, order_unrelease_blockers
 from .materials import (
     RESERVING,
@@ -16,6 +17,7 @@ from .materials import (
 __all__ = [
     "RESERVING",
     "job_plan_change",
+    "material_arrived_at_input",
     "material_requirement",
     "material_source",
     "order_create_jobs",

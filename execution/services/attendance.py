@@ -89,9 +89,14 @@ def _processed(worker: Worker):
     return RawRegistration.objects.filter(worker=worker, status=RegistrationStatus.PROCESSED)
 
 
-def _shifts(worker: Worker, day: Date) -> tuple[list[Interval], Interval | None]:
-    """The day's closed shifts (clock-in on the day, paired with the next clock-out), and the
-    shift of an earlier day that runs past midnight into this one, if any."""
+@dataclass
+class Shifts:
+    closed: list[Interval]  # the day's shifts: clock-in on the day, paired with its clock-out
+    carried: Interval | None  # an earlier day's shift that runs past midnight into this day
+    open_clock_ins: list[datetime]  # clock-ins of the day without a processed clock-out
+
+
+def _shifts(worker: Worker, day: Date) -> Shifts:
     start, end = day_bounds(day)
     clocks = _processed(worker).filter(kind__in=CLOCK_KINDS).order_by("occurred_at", "pk")
     events = []
@@ -104,18 +109,23 @@ def _shifts(worker: Worker, day: Date) -> tuple[list[Interval], Interval | None]
         after = clocks.filter(occurred_at__gte=end).first()
         if after is not None:
             events.append(after)
-    shifts, carried, open_in = [], None, None
+    shifts = Shifts(closed=[], carried=None, open_clock_ins=[])
+    open_in = None
     for registration in events:
         if registration.kind == K.CLOCK_IN:
-            open_in = registration  # an earlier clock-in without clock-out stays uncounted
+            if open_in is not None and open_in.occurred_at >= start:
+                shifts.open_clock_ins.append(open_in.occurred_at)
+            open_in = registration
         elif open_in is not None:
             shift = (open_in.occurred_at, registration.occurred_at)
             if open_in.occurred_at < start:
-                carried = shift
+                shifts.carried = shift
             else:
-                shifts.append(shift)
+                shifts.closed.append(shift)
             open_in = None
-    return shifts, carried
+    if open_in is not None and open_in.occurred_at >= start:
+        shifts.open_clock_ins.append(open_in.occurred_at)
+    return shifts
 
 
 def _inside(at: datetime, interval: Interval | None) -> bool:
@@ -170,7 +180,8 @@ def attendance_figures(*, worker: Worker, date: Date) -> DayFigures:
     processed and the day is calculated again.
     """
     start, end = day_bounds(date)
-    shifts, carried = _shifts(worker, date)
+    found = _shifts(worker, date)
+    shifts, carried = found.closed, found.carried
     window_end = max([end, *(stop for _start, stop in shifts)])
     registrations = list(
         _processed(worker)
@@ -214,11 +225,11 @@ def attendance_figures(*, worker: Worker, date: Date) -> DayFigures:
     if shifts:
         in_shifts = Q()
         for shift_start, shift_stop in shifts:
-            in_shifts |= Q(ended_at__gte=shift_start, ended_at__lte=shift_stop)
+            in_shifts |= Q(ended_at__gte=shift_start, ended_at__lt=shift_stop)
         job_minutes = (
-            RouteCardLine.objects.filter(in_shifts, worker=worker).aggregate(
-                total=Sum("minutes")
-            )["total"]
+            RouteCardLine.objects.filter(in_shifts, worker=worker).aggregate(total=Sum("minutes"))[
+                "total"
+            ]
             or ZERO
         )
     agreement = worker.pay_agreement
@@ -347,10 +358,15 @@ def _lock_day(day: AttendanceDay) -> AttendanceDay:
 
 def _check_up_to_date(day: AttendanceDay) -> None:
     """Approve what payroll will get: nothing of the day may still wait for the processor,
-    and nothing processed since the calculation may be missing from the figures."""
+    no shift of the day may be open, and nothing processed since the calculation may be
+    missing from the figures."""
     start, end = day_bounds(day.date)
-    of_day = RawRegistration.objects.filter(
-        worker_id=day.worker_id, occurred_at__gte=start, occurred_at__lt=end
+    shifts = _shifts(day.worker, day.date)
+    # The day's registrations: its local date, and its last shift up to a clock-out that
+    # may fall after midnight.
+    window_end = max([end, *(stop for _start, stop in shifts.closed)])
+    of_day = RawRegistration.objects.filter(worker_id=day.worker_id, occurred_at__gte=start).filter(
+        Q(occurred_at__lt=end) | Q(occurred_at__lte=window_end)
     )
     pending = of_day.filter(status__in=(RegistrationStatus.NEW, RegistrationStatus.FAILED))
     if pending.exists():
@@ -359,6 +375,18 @@ def _check_up_to_date(day: AttendanceDay) -> None:
             "(new or failed): process or cancel them, then calculate the day again.",
             code="attendance_day_pending",
             fields={"date": str(day.date)},
+        )
+    open_clock_ins = shifts.open_clock_ins
+    if open_clock_ins:
+        # Its clock-out may come after midnight, on a day that is not locked: approving now
+        # would leave the whole shift out of every day's pay.
+        at = timezone.localtime(open_clock_ins[0], timezone.get_default_timezone())
+        raise NotAllowed(
+            f"{day.worker.badge_id} clocked in on {day.date} at {at:%H:%M} and has not clocked "
+            "out (or the clock-out is not processed): register the clock-out, then calculate "
+            "the day again.",
+            code="attendance_day_open_shift",
+            fields={"date": str(day.date), "clock_in": open_clock_ins[0].isoformat()},
         )
     stale = of_day.filter(status=RegistrationStatus.PROCESSED)
     if day.calculated_at is not None:

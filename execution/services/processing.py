@@ -35,7 +35,7 @@ from inventory.models import Location, Lot, OnHand
 from inventory.services import MovementInput, Source
 from mesproject.errors import ApplicationError, MissingMasterData
 from orders import services as order_services
-from orders.models import ProductionOrder
+from orders.models import ProductionOrder, Resource
 from orders.services import Actor
 
 from .. import flushing
@@ -206,13 +206,31 @@ def _fail(registration: RawRegistration, actor: Actor, exc: Exception) -> str:
 
 @dataclass
 class OrderWork:
-    """An order locked for one registration, with what the flushing engine needs of it."""
+    """An order locked for one event (a registration, or material put at an input location),
+    with what the flushing engine needs of it."""
 
     order: ProductionOrder
-    registration: RawRegistration
     actor: Actor
+    registration: RawRegistration | None = None
+    source: Source | None = None
+    occurred_at: datetime | None = None
+    resource: Resource | None = None
+    lot_number: str = ""
+    # Where material is taken from when the event says so (a manual consumption, an arrival).
+    take_from: Location | None = None
     _jobs: dict[int, Job] | None = None
     _materials: dict | None = None
+
+    def __post_init__(self) -> None:
+        registration = self.registration
+        if registration is None:
+            return
+        self.source = self.source or Source(SourceType.REGISTRATION, str(registration.uuid))
+        self.occurred_at = self.occurred_at or registration.occurred_at
+        self.resource = self.resource or registration.resource
+        self.lot_number = self.lot_number or registration.lot_number
+        if registration.kind == K.CONSUME_MATERIAL and registration.location_id:
+            self.take_from = registration.location
 
     @property
     def reference(self) -> str:
@@ -284,9 +302,16 @@ class OrderWork:
 
     def flush(self, event, *, parent_lot: Lot | None = None) -> list[PickingListLine]:
         """Run the flushing engine for one event and post what it consumes."""
+        return self._flush(event, parent_lot)[0]
+
+    def flush_put(self, event: flushing.PutAtInputLocation) -> Decimal:
+        """Material put at the input location: consume what lines take; returns the rest."""
+        return self._flush(event, None)[1]
+
+    def _flush(self, event, parent_lot: Lot | None) -> tuple[list[PickingListLine], Decimal]:
         data = self._load_materials()
         if not data["lines"]:
-            return []
+            return [], getattr(event, "quantity", ZERO)
         result = flushing.flush(
             order=data["context"], lines=data["lines"], states=data["states"], event=event
         )
@@ -302,14 +327,14 @@ class OrderWork:
                 },
             )
         data["states"] = dict(result.states)
-        return lines
+        return lines, result.not_consumed if result.not_consumed is not None else ZERO
 
-    def consumption_location(self, material, registration: RawRegistration) -> Location:
+    def consumption_location(self, material) -> Location:
         """Where a line's component is taken from: the input location of its operation's
         resource; for a production finish line, the reporting resource's, else the last
         operation's."""
-        if registration.location_id and registration.kind == K.CONSUME_MATERIAL:
-            return registration.location
+        if self.take_from is not None:
+            return self.take_from
         jobs = self.process_jobs
         operation = material.operation_number
         if material.effective_flushing_principle != "production_finish":
@@ -317,8 +342,8 @@ class OrderWork:
         resources = []
         if operation in jobs:
             resources.append(jobs[operation].resource)
-        if registration.resource is not None:
-            resources.append(registration.resource)
+        if self.resource is not None:
+            resources.append(self.resource)
         if jobs:
             resources.append(jobs[max(jobs)].resource)
         for resource in resources:
@@ -360,15 +385,13 @@ class OrderWork:
         )
 
     def _post(self, consumptions, by_id, parent_lot) -> list[PickingListLine]:
-        registration = self.registration
-        source = Source(SourceType.REGISTRATION, str(registration.uuid))
+        source = self.source
         issues, planned = [], []
-        number = 0  # one flush per registration: its lines are numbered from 1
         for consumption in consumptions:
             material = by_id[consumption.line_id]
-            location = self.consumption_location(material, registration)
+            location = self.consumption_location(material)
             if consumption.quantity < 0:
-                lot = registration.lot_number or self._last_lot(material)
+                lot = self.lot_number or self._last_lot(material)
                 txn = inventory_services.inventory_return(
                     item=material.component,
                     quantity=-consumption.quantity,
@@ -378,13 +401,13 @@ class OrderWork:
                     source=source,
                     actor=self.actor,
                     reason="returned from the order",
-                    occurred_at=registration.occurred_at,
+                    occurred_at=self.occurred_at,
                 )
                 planned.append((consumption, material, location, txn.lot, consumption.quantity))
                 issues.append(txn)
                 continue
             for lot, quantity in self._lots_for(
-                material, location, consumption.quantity, registration.lot_number
+                material, location, consumption.quantity, self.lot_number
             ):
                 planned.append((consumption, material, location, lot, quantity))
         movements = [
@@ -405,19 +428,21 @@ class OrderWork:
                 order_ref=self.reference,
                 source=source,
                 actor=self.actor,
-                occurred_at=registration.occurred_at,
+                occurred_at=self.occurred_at,
             )
             if movements
             else []
         )
         returns = iter(issues)
         lines = []
-        for consumption, material, location, _lot, quantity in planned:
+        # One flush per registration: its lines are numbered from 1.
+        for number, (consumption, material, location, _lot, quantity) in enumerate(
+            planned, start=1
+        ):
             txn = next(posted) if quantity > 0 else next(returns)
-            number += 1
             lines.append(
                 PickingListLine(
-                    registration=registration,
+                    registration=self.registration,
                     line_number=number,
                     order=self.order,
                     material=material,
@@ -450,10 +475,10 @@ class OrderWork:
         self.order = order_services.production_order_record_quantities(
             order=self.order,
             actor=self.actor,
-            reason=f"registration {self.registration.uuid}",
+            reason=f"{self.source.type} {self.source.id}",
             **quantities,
         )
-        if self.order.status != before:
+        if self.order.status != before and self.registration is not None:
             _log(
                 self.registration,
                 LogbookKind.TRANSITION,

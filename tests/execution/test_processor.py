@@ -414,3 +414,44 @@ def test_two_processors_at_once_process_everything_exactly_once():
         assert frame.aggregate(total=Sum("quantity"))["total"] == 6
         grip = PickingListLine.objects.filter(order=order, component=floor.components["GRIP"])
         assert grip.aggregate(total=Sum("quantity"))["total"] == 12
+
+
+@pytest.mark.django_db
+def test_material_put_at_the_input_location_is_consumed_by_the_running_order():
+    floor = make_floor(
+        stock=0,
+        lines=[("CHAIN", "available_at_location", 20, "1"), ("BELL", "manual", 30, "1")],
+    )
+    waiting, running = floor.order(3), floor.order(4)
+    worker = floor.workers[0]
+    floor.clock_in(worker, 0)
+    floor.post("start_job", at=1, badge_id=worker, job=floor.job(running, 20))
+    floor.process()
+    chain = floor.components["CHAIN"]
+    station = floor.resources[1].input_location
+    # 10 chains put at operation 20's input: the running order takes its 4, the next order
+    # in the resource's plan its 3, the rest stays there.
+    floor.stock("CHAIN", 10, floor.store)
+    from execution.services import resource_put_material
+    from inventory.choices import SourceType
+    from inventory.services import Source
+
+    resource_put_material(
+        resource=floor.resources[1],
+        item=chain,
+        quantity=D(10),
+        from_location=floor.store,
+        source=Source(SourceType.MANUAL, "put-away-1"),
+    )
+    taken = dict(
+        PickingListLine.objects.filter(component=chain).values_list("order__number", "quantity")
+    )
+    assert taken == {running.number: 4, waiting.number: 3}
+    assert {line.event for line in PickingListLine.objects.filter(component=chain)} == {
+        "put_at_input_location"
+    }
+    assert OnHand.objects.get(item=chain, location=station).quantity == 3
+    # A second put-away finds nothing left to take.
+    floor.stock("CHAIN", 5, station)
+    assert OnHand.objects.get(item=chain, location=station).quantity == 8
+    assert PickingListLine.objects.filter(component=chain).count() == 2
