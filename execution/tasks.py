@@ -1,5 +1,11 @@
-from celery import shared_task
+from datetime import timedelta
 
+from celery import shared_task
+from django.utils import timezone
+
+from orders.services import Actor
+
+from .services.attendance import attendance_days_calculate
 from .services.processing import registrations_process
 
 
@@ -7,3 +13,10 @@ from .services.processing import registrations_process
 def process_raw_registrations() -> str:
     """Beat (every minute) and the arrival nudge: process what is pending."""
     return str(registrations_process())
+
+
+@shared_task(ignore_result=True)
+def calculate_attendance_yesterday() -> int:
+    """Beat, every night: yesterday's attendance days (approved ones are left as they are)."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    return len(attendance_days_calculate(date=yesterday, actor=Actor(process="nightly-attendance")))

@@ -225,13 +225,10 @@ def attendance_figures(*, worker: Worker, date: Date) -> DayFigures:
     if shifts:
         in_shifts = Q()
         for shift_start, shift_stop in shifts:
-            in_shifts |= Q(ended_at__gte=shift_start, ended_at__lt=shift_stop)
-        job_minutes = (
-            RouteCardLine.objects.filter(in_shifts, worker=worker).aggregate(total=Sum("minutes"))[
-                "total"
-            ]
-            or ZERO
-        )
+            in_shifts |= Q(ended_at__gte=shift_start, ended_at__lte=shift_stop)
+        # One OR filter: a line at the instant one shift ends and the next starts counts once.
+        lines = RouteCardLine.objects.filter(in_shifts, worker=worker)
+        job_minutes = lines.aggregate(total=Sum("minutes"))["total"] or ZERO
     agreement = worker.pay_agreement
     clocked_minutes = _q(_minutes(clocked))
     break_minutes = _q(_minutes(break_time))

@@ -182,10 +182,16 @@ def job_started(job: Job, at: datetime) -> bool:
 
 
 def attendance_day_locked(worker: Worker, at: datetime) -> bool:
-    """An approved (or transferred) day cannot change without un-approving it."""
+    """An approved (or transferred) day cannot change without un-approving it. A
+    registration belongs to the day of its own date and, inside a shift, to the day of the
+    shift's clock-in (a night shift is paid on the day it started)."""
+    days = {timezone.localdate(at)}
+    last = _last_of(worker, at, (K.CLOCK_IN, K.CLOCK_OUT))
+    if last is not None and last.kind == K.CLOCK_IN:
+        days.add(timezone.localdate(last.occurred_at))
     return AttendanceDay.objects.filter(
         worker=worker,
-        date=timezone.localdate(at),
+        date__in=days,
         status__in=(AttendanceStatus.APPROVED, AttendanceStatus.TRANSFERRED),
     ).exists()
 
@@ -249,8 +255,9 @@ def _check_worker_state(data: RegistrationInput) -> None:
         raise _conflict(f"Worker {worker.badge_id} is inactive.", "worker_inactive")
     if attendance_day_locked(worker, at):
         raise _conflict(
-            f"The attendance day {timezone.localdate(at)} of {worker.badge_id} is approved: "
-            "un-approve it before registering on it.",
+            f"An attendance day of {worker.badge_id} this registration belongs to "
+            f"({timezone.localdate(at)} or its shift's) is approved: un-approve it before "
+            "registering on it.",
             "attendance_day_approved",
             date=timezone.localdate(at),
         )
@@ -556,6 +563,10 @@ def registration_accept(
             if data.worker is not None:
                 # One registration per worker at a time: its state is read, then extended.
                 Worker.objects.select_for_update().filter(pk=data.worker.pk).first()
+                # The same UUID may have been stored while this one waited for the lock.
+                existing = _existing(data.uuid)
+                if existing:
+                    return Accepted(existing, replayed=True)
             registration_check(data)
             rows = RawRegistration.objects.bulk_create(_rows_for(data, source))
     except IntegrityError:

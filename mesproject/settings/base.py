@@ -3,6 +3,8 @@
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from .env import env_bool, env_database, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -158,6 +160,10 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "integration.tasks.record_heartbeat",
         "schedule": timedelta(seconds=env_int("MES_HEARTBEAT_SECONDS", 30)),
+    },
+    "calculate-attendance": {
+        "task": "execution.tasks.calculate_attendance_yesterday",
+        "schedule": crontab(hour=2, minute=15),
     },
     "process-raw-registrations": {
         "task": "execution.tasks.process_raw_registrations",

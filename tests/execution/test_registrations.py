@@ -405,3 +405,59 @@ def test_the_log_endpoint_lists_and_filters(floor):
     assert [r["kind"] for r in response.json()["results"]] == ["break_start"]
     key = response.json()["results"][0]["registration_uuid"]
     assert floor.client.get(f"/api/v1/registrations/{key}/").json()["kind"] == "break_start"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_uuid_posted_concurrently_is_stored_once():
+    import threading
+
+    from django.db import connection
+
+    floor = make_floor(stock=0)
+    worker = floor.workers[0]
+    key = str(uuid.uuid4())
+    body = {
+        "registration_uuid": key,
+        "kind": "clock_in",
+        "badge_id": worker.badge_id,
+        "occurred_at": floor.at(0).isoformat(),
+    }
+    answers = []
+    barrier = threading.Barrier(8)
+
+    def post():
+        client = APIClient()
+        client.force_authenticate(floor.user)
+        barrier.wait()
+        try:
+            response = client.post("/api/v1/registrations/", body, format="json")
+            answers.append((response.status_code, response.json()["registrations"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert RawRegistration.objects.filter(uuid=key).count() == 1
+    assert sorted(code for code, _ in answers) == [200] * 7 + [202]
+    assert len({str(rows) for _, rows in answers}) == 1
+
+
+def test_a_night_shift_belongs_to_the_day_it_started_on(floor):
+    from execution.choices import AttendanceStatus
+    from execution.models import AttendanceDay
+
+    worker = floor.workers[0]
+    floor.clock_in(worker, 16 * 60)  # 22:00
+    day = AttendanceDay.objects.create(
+        worker=worker, date=floor.at(16 * 60).date(), status=AttendanceStatus.APPROVED
+    )
+    # 06:00 next morning: another date, but the shift started on the approved day.
+    body = _refused(floor, "clock_out", "attendance_day_approved", 409, at=24 * 60, badge_id=worker)
+    assert "approved" in body["message"]
+    day.status = AttendanceStatus.CALCULATED
+    day.save()
+    floor.post("clock_out", at=24 * 60, badge_id=worker)
