@@ -70,7 +70,6 @@ class IndirectActivityAdmin(SimpleHistoryAdmin):
     list_display = ("code", "description", "paid")
 
 
-
 # --- Jobs: the operational plan -------------------------------------------------------------
 
 
@@ -152,6 +151,11 @@ class JobAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_changelist_form(self, request, **kwargs):
+        # The list's sequence column is checked and saved like the change page.
+        kwargs.setdefault("form", JobPlanForm)
+        return super().get_changelist_form(request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         changes = form.plan_changes()
         if not changes:
@@ -207,7 +211,7 @@ class RawRegistrationAdmin(admin.ModelAdmin):
     list_select_related = ("worker", "order", "job__order")
     list_filter = ("status", "kind", "source", "occurred_at")
     date_hierarchy = "occurred_at"
-    search_fields = ("uuid", "worker__badge_id", "order__number", "error", "lane")
+    search_fields = ("uuid", "worker__badge_id", "order__number", "error", "error_code", "lane")
     ordering = ("-occurred_at", "-id")
     inlines = [ProcessingLogEntryInline]
     actions = ["process_again_selected", "cancel_selected"]
@@ -469,4 +473,4 @@ class MaterialLineStateAdmin(ReadOnlyAdmin):
 
 # Time and attendance lives in its own module (written alongside); load it when present.
 if importlib.util.find_spec("execution.admin_attendance") is not None:
-    from . import admin_attendance  # noqa: E402, F401
+    from . import admin_attendance  # noqa: F401

@@ -110,6 +110,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind": name each choice set after what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "RegistrationKindEnum": "execution.choices.RegistrationKind",
+        "TransactionKindEnum": "inventory.choices.TransactionKind",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, which needs no
