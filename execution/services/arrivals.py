@@ -15,8 +15,14 @@ from ..choices import JobKind, JobStatus
 from ..models import Job
 from .processing import OrderWork
 
-# Stock that arrives; a return from an order is not "put there for production".
-ARRIVAL_KINDS = (TransactionKind.RECEIPT, TransactionKind.TRANSFER_IN)
+# Stock that arrives: received, moved there, or reported as finished by the order before
+# (semi-finished goods landing at the next resource's input). A return from an order is not
+# "put there for production".
+ARRIVAL_KINDS = (
+    TransactionKind.RECEIPT,
+    TransactionKind.TRANSFER_IN,
+    TransactionKind.FINISHED_RECEIPT,
+)
 ARRIVAL_ACTOR = Actor(process="available-at-location")
 
 

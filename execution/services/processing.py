@@ -469,14 +469,32 @@ class OrderWork:
         )
         return line.lot if line else None
 
-    def record(self, **quantities) -> None:
-        """Order quantities and the automatic transitions, with a logbook line if it moved."""
-        before = self.order.status
+    def record(self, *, good: Decimal = ZERO, scrap: Decimal = ZERO) -> None:
+        """Order quantities and the automatic transitions, with a logbook line if it moved.
+
+        In progress is recomputed from totals, not stepped: what the first operation started
+        less what was completed or scrapped, never below zero. So the result does not depend
+        on the order registrations arrive in (a robot's report may beat the terminals')."""
+        order = self.order
+        started = (
+            Job.objects.filter(
+                order_id=order.pk, kind=JobKind.PROCESS, operation_number=self.first_operation
+            ).aggregate(total=Sum("quantity_started"))["total"]
+            or ZERO
+        )
+        in_progress = max(
+            ZERO,
+            started - (order.quantity_completed + good) - (order.quantity_scrapped + scrap),
+        )
+        before = order.status
         self.order = order_services.production_order_record_quantities(
-            order=self.order,
+            order=order,
             actor=self.actor,
             reason=f"{self.source.type} {self.source.id}",
-            **quantities,
+            good=good,
+            scrap=scrap,
+            in_progress=in_progress - order.quantity_in_progress,
+            work_started=True,
         )
         if self.order.status != before and self.registration is not None:
             _log(
@@ -575,8 +593,7 @@ def _start_job(work: OrderWork) -> str:
                 operation_number=job.operation_number,
             )
         )
-    first = job.kind == JobKind.PROCESS and job.operation_number == work.first_operation
-    work.record(in_progress=quantity if first else ZERO, work_started=True)
+    work.record()
     text = f"Job {job} started"
     if quantity:
         text += f" for {_show(quantity)}"
@@ -686,7 +703,7 @@ def _job_feedback(work: OrderWork) -> str:
             )
         )
     if scrap > 0:
-        work.record(scrap=scrap, in_progress=-min(scrap, work.order.quantity_in_progress))
+        work.record(scrap=scrap)
     parts = [f"Job {job}:"]
     if good or scrap:
         parts.append(f"{_show(good)} good, {_show(scrap)} scrap")
@@ -750,12 +767,7 @@ def _report_as_finished(work: OrderWork) -> str:
     )
     if finished_lot is not None:
         _link_genealogy(work, finished_lot)
-    work.record(
-        good=good,
-        scrap=scrap,
-        in_progress=-min(good + scrap, order.quantity_in_progress),
-        work_started=True,
-    )
+    work.record(good=good, scrap=scrap)
     text = f"Order {order.number}: {_show(good)} reported as finished"
     if scrap:
         text += f", {_show(scrap)} scrapped"

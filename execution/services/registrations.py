@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Max, Q, When
+from django.db.models import Case, Max, Q, Sum, When
 from django.utils import timezone
 
 from inventory.choices import Tracking
@@ -425,9 +425,19 @@ def _check_consume_material(data: RegistrationInput) -> None:
 
 
 def _default_start_quantity(job: Job) -> Decimal:
+    """What is left of the job to start: its plan less what was started, counting the starts
+    accepted but not yet processed (a second worker joining the job starts nothing more)."""
     if job.kind != JobKind.PROCESS:
         return ZERO
-    return max(ZERO, job.planned_quantity - job.quantity_started)
+    pending = (
+        RawRegistration.objects.filter(
+            job=job,
+            kind__in=JOB_START_KINDS,
+            status__in=(RegistrationStatus.NEW, RegistrationStatus.FAILED),
+        ).aggregate(total=Sum("quantity"))["total"]
+        or ZERO
+    )
+    return max(ZERO, job.planned_quantity - job.quantity_started - pending)
 
 
 def registration_check(data: RegistrationInput) -> None:

@@ -354,16 +354,36 @@ def test_a_bundle_splits_the_time_over_the_jobs_that_run():
 def test_work_reported_again_resumes_a_completed_order():
     floor = make_floor()
     order = floor.order(2)
-    floor.post("report_as_finished", at=1, order=order, quantity_good="2")
+    worker = floor.workers[0]
+    floor.clock_in(worker, 0)
+    job = floor.job(order, 10)
+    floor.post("start_job", at=1, badge_id=worker, job=job)
+    floor.post("report_progress", at=2, badge_id=worker, job=job, quantity_good="2", stops_job=True)
+    floor.post("report_as_finished", at=3, order=order, quantity_good="2")
     floor.process()
     order.refresh_from_db()
-    assert order.status == OrderStatus.COMPLETED
-    worker = floor.workers[0]
-    floor.clock_in(worker, 2)
-    floor.post("start_job", at=3, badge_id=worker, job=floor.job(order, 10), quantity="1")
+    assert order.status == OrderStatus.COMPLETED and order.quantity_in_progress == 0
+    # One more started beyond what was finished: work on the floor again.
+    floor.post("start_job", at=4, badge_id=worker, job=job, quantity="1")
     floor.process()
     order.refresh_from_db()
     assert order.status == OrderStatus.IN_PROGRESS and order.quantity_in_progress == 1
+
+
+@pytest.mark.django_db
+def test_in_progress_does_not_depend_on_the_order_reports_arrive_in():
+    """A report as finished processed before the start it followed (the terminal was
+    offline) leaves nothing in progress once the start arrives."""
+    floor = make_floor()
+    order = floor.order(2)
+    floor.post("report_as_finished", at=30, order=order, quantity_good="2")
+    floor.process()
+    worker = floor.workers[0]
+    floor.clock_in(worker, 0)
+    floor.post("start_job", at=1, badge_id=worker, job=floor.job(order, 10))
+    floor.process()
+    order.refresh_from_db()
+    assert (order.quantity_in_progress, order.status) == (0, OrderStatus.COMPLETED)
 
 
 @pytest.mark.postgres
