@@ -124,7 +124,7 @@ def registrations_process(
         for pk, lane in _candidates(batch):
             if lane in skipped or lane in summary.held_lanes:
                 continue
-            outcome = registration_process_one(pk=pk, actor=actor)
+            outcome = registration_process_one(pk=pk, lane=lane, actor=actor)
             if outcome == ProcessingOutcome.PROCESSED:
                 summary.processed += 1
                 progressed = True
@@ -141,11 +141,14 @@ def registrations_process(
     return summary
 
 
-def registration_process_one(*, pk: int, actor: Actor = PROCESSOR) -> str | None:
+def registration_process_one(
+    *, pk: int, lane: str | None = None, actor: Actor = PROCESSOR
+) -> str | None:
     """Process one registration in its own transaction. Returns the outcome, or None when it
     was not this processor's to take now (lane busy, earlier work pending, already done)."""
     with transaction.atomic():
-        lane = RawRegistration.objects.filter(pk=pk).values_list("lane", flat=True).first()
+        if lane is None:
+            lane = RawRegistration.objects.filter(pk=pk).values_list("lane", flat=True).first()
         if lane is None or not _lock_lane(lane):
             return None
         registration = (
@@ -318,14 +321,16 @@ class OrderWork:
         lines = self._post(result.consumptions, data["by_id"], parent_lot)
         for line_id in result.changed_line_ids:
             state = result.states[line_id]
-            MaterialLineState.objects.update_or_create(
-                material_id=line_id,
-                defaults={
-                    "covered_output": state.covered_output,
-                    "consumed": state.consumed,
-                    "manual_consumed": state.manual_consumed,
-                },
-            )
+            values = {
+                "covered_output": state.covered_output,
+                "consumed": state.consumed,
+                "manual_consumed": state.manual_consumed,
+            }
+            # The order is locked: nobody else writes its lines' states meanwhile.
+            if line_id in data["states"]:
+                MaterialLineState.objects.filter(material_id=line_id).update(**values)
+            else:
+                MaterialLineState.objects.create(material_id=line_id, **values)
         data["states"] = dict(result.states)
         return lines, result.not_consumed if result.not_consumed is not None else ZERO
 
@@ -530,7 +535,11 @@ def _apply(registration: RawRegistration, actor: Actor) -> str:
         text = _attendance_text(registration)
         _log(registration, LogbookKind.INFO, text)
         return text
-    order = order_services.lock_order(registration.order_id)
+    order = (
+        ProductionOrder.objects.select_for_update(of=("self",))
+        .select_related("item__unit", "unit")
+        .get(pk=registration.order_id)
+    )
     work = OrderWork(order=order, registration=registration, actor=actor)
     if kind in (K.START_JOB, K.BUNDLE):
         return _start_job(work)
