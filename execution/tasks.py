@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from orders.services import Actor
@@ -12,7 +13,7 @@ from .services.processing import registrations_process
 @shared_task(ignore_result=True)
 def process_raw_registrations() -> str:
     """Beat (every minute) and the arrival nudge: process what is pending."""
-    return str(registrations_process())
+    return str(registrations_process(batch=settings.MES_PROCESSOR_BATCH))
 
 
 @shared_task(ignore_result=True)
