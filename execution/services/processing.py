@@ -18,6 +18,7 @@ and a unique constraint on the source registration of every journal line stops a
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -103,13 +104,22 @@ def _earlier_in_lane(registration: RawRegistration):
 
 
 def _candidates(limit: int) -> list[tuple[int, str]]:
+    """The oldest pending registrations of lanes no failure holds, grouped by lane (each
+    lane in event-time order), the lanes shuffled: two processors start on different lanes
+    instead of queueing for the same ones."""
     held = RawRegistration.objects.filter(status=RegistrationStatus.FAILED).values("lane")
-    return list(
+    rows = (
         RawRegistration.objects.filter(status=RegistrationStatus.NEW)
         .exclude(lane__in=held)
         .order_by("occurred_at", "pk")
         .values_list("pk", "lane")[:limit]
     )
+    lanes: dict[str, list[int]] = {}
+    for pk, lane in rows:
+        lanes.setdefault(lane, []).append(pk)
+    order = list(lanes)
+    random.shuffle(order)
+    return [(pk, lane) for lane in order for pk in lanes[lane]]
 
 
 def registrations_process(
@@ -152,9 +162,8 @@ def registration_process_one(
         if lane is None or not _lock_lane(lane):
             return None
         registration = (
-            RawRegistration.objects.select_for_update(skip_locked=True, of=("self",))
+            RawRegistration.objects.select_for_update(skip_locked=True)
             .filter(pk=pk, status=RegistrationStatus.NEW)
-            .select_related("worker", "terminal", "resource", "reason_code")
             .first()
         )
         if registration is None or _earlier_in_lane(registration).exists():
@@ -516,7 +525,7 @@ def _log(registration, kind, text, *, order=None, job=None) -> None:
         kind=kind,
         order=order if order is not None else registration.order,
         job=job if job is not None else registration.job,
-        worker=registration.worker,
+        worker_id=registration.worker_id,
         registration=registration,
         text=text[:300],
     )
@@ -572,9 +581,11 @@ def _save_job(job: Job, fields: list[str]) -> None:
 
 
 def _lock_job(work: OrderWork) -> Job:
-    return (
+    job = (
         Job.objects.select_for_update().select_related("resource").get(pk=work.registration.job_id)
     )
+    job.order = work.order  # already locked and loaded: no second read for its number
+    return job
 
 
 def _start_job(work: OrderWork) -> str:
@@ -699,7 +710,7 @@ def _job_feedback(work: OrderWork) -> str:
         bundle_size=bundle_size,
         quantity_good=good,
         quantity_scrap=scrap,
-        reason_code=registration.reason_code,
+        reason_code_id=registration.reason_code_id,
     )
     if job.kind == JobKind.PROCESS and good + scrap > 0:
         work.flush(
