@@ -18,7 +18,6 @@ and a unique constraint on the source registration of every journal line stops a
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -104,22 +103,16 @@ def _earlier_in_lane(registration: RawRegistration):
 
 
 def _candidates(limit: int) -> list[tuple[int, str]]:
-    """The oldest pending registrations of lanes no failure holds, grouped by lane (each
-    lane in event-time order), the lanes shuffled: two processors start on different lanes
-    instead of queueing for the same ones."""
+    """The oldest pending registrations of lanes no failure holds, in event-time order across
+    lanes too: one order's semi-finished goods reported as finished before another order
+    consumes them are processed in that order."""
     held = RawRegistration.objects.filter(status=RegistrationStatus.FAILED).values("lane")
-    rows = (
+    return list(
         RawRegistration.objects.filter(status=RegistrationStatus.NEW)
         .exclude(lane__in=held)
         .order_by("occurred_at", "pk")
         .values_list("pk", "lane")[:limit]
     )
-    lanes: dict[str, list[int]] = {}
-    for pk, lane in rows:
-        lanes.setdefault(lane, []).append(pk)
-    order = list(lanes)
-    random.shuffle(order)
-    return [(pk, lane) for lane in order for pk in lanes[lane]]
 
 
 def registrations_process(
@@ -239,7 +232,6 @@ class OrderWork:
             return
         self.source = self.source or Source(SourceType.REGISTRATION, str(registration.uuid))
         self.occurred_at = self.occurred_at or registration.occurred_at
-        self.resource = self.resource or registration.resource
         self.lot_number = self.lot_number or registration.lot_number
         if registration.kind == K.CONSUME_MATERIAL and registration.location_id:
             self.take_from = registration.location
@@ -356,8 +348,11 @@ class OrderWork:
         resources = []
         if operation in jobs:
             resources.append(jobs[operation].resource)
-        if self.resource is not None:
-            resources.append(self.resource)
+        reporting = self.resource
+        if reporting is None and self.registration is not None and self.registration.resource_id:
+            reporting = self.registration.resource  # read only when something is consumed
+        if reporting is not None:
+            resources.append(reporting)
         if jobs:
             resources.append(jobs[max(jobs)].resource)
         for resource in resources:
