@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Max, Q, Sum, When
 from django.utils import timezone
@@ -208,7 +209,7 @@ def _check_quantity(value: Decimal, unit, name: str) -> Decimal:
         raise _refuse(f"{name} cannot be negative.", "invalid_quantity", **{name: value})
     try:
         validate_quantity_for_unit(value, unit, name)
-    except Exception as exc:  # Django ValidationError from inventory: same meaning here
+    except ValidationError as exc:  # inventory's unit check: same meaning here
         raise _refuse(
             f"{name} {value} has more decimals than unit {unit.code} allows.",
             "too_many_decimals",
@@ -269,9 +270,9 @@ def _check_worker_state(data: RegistrationInput) -> None:
         return
     if kind == K.ABSENCE:
         return
-    if kind in (K.STOP_JOB,) or (kind in JOB_KINDS and data.stops_job):
-        pass  # stopping needs the job open (checked below), not clock-in
-    elif not worker_clocked_in(worker, at):
+    # Stopping a job needs the job open (checked with the job), not a clock-in.
+    stopping = kind == K.STOP_JOB or (kind in JOB_KINDS and data.stops_job)
+    if not stopping and not worker_clocked_in(worker, at):
         raise _conflict(
             f"{worker.badge_id} is not clocked in.", "worker_not_clocked_in", at=at.isoformat()
         )

@@ -32,12 +32,6 @@ from tests.execution.floor import make_floor
 SUPERVISOR = Actor(process="test-supervisor")
 
 
-def _status(floor_or_none=None):
-    return dict(
-        RawRegistration.objects.values_list("status").annotate(n=Sum(1)).values_list("status", "n")
-    )
-
-
 def _run_order(floor, order, worker, *, start=0, good=None, scrap=0, lot=""):
     """One worker takes the order through the three operations and reports it as finished."""
     good = order.quantity if good is None else D(good)
