@@ -1,4 +1,4 @@
-"""Integration with the ERP and the operations side (heartbeats of background processes)."""
+"""Operations: proof that the background processes run."""
 
 from django.db import models
 

@@ -1,0 +1,24 @@
+"""Integration models: the ERP contract's idempotency, outbox, change requests, alerts and
+reconciliation, and the operations side (heartbeats)."""
+
+from .erp import ChangeRequest, DefectReasonMapping, ForceCloseRequest, Notification
+from .idempotency import IdempotencyKey
+from .operations import Heartbeat
+from .outbox import MaterialIssueBatch, OutboxMessage, OutboxStream
+from .reconciliation import ErpWipLine, ErpWipSnapshot, ReconciliationRun, ReconciliationVariance
+
+__all__ = [
+    "ChangeRequest",
+    "DefectReasonMapping",
+    "ErpWipLine",
+    "ErpWipSnapshot",
+    "ForceCloseRequest",
+    "Heartbeat",
+    "IdempotencyKey",
+    "MaterialIssueBatch",
+    "Notification",
+    "OutboxMessage",
+    "OutboxStream",
+    "ReconciliationRun",
+    "ReconciliationVariance",
+]

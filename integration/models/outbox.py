@@ -1,0 +1,94 @@
+"""Messages to the ERP, written with the change they report and delivered in order."""
+
+from django.db import models
+from django.db.models import Q
+
+from inventory.fields import QuantityField
+from inventory.models import Item, UnitOfMeasure
+from orders.models import ProductionOrder
+
+from ..choices import MessageKind, MessageStatus
+
+
+class OutboxStream(models.Model):
+    """One ordered stream of messages: a work order (its wo_id) or payroll.
+
+    Its row is locked to number a new message, so sequences have no gaps or doubles.
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    last_sequence = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class OutboxMessage(models.Model):
+    """One upstream message; only the oldest unfinished message of a stream may be sent."""
+
+    stream = models.CharField(max_length=80, help_text="The work order (wo_id), or payroll.")
+    sequence = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=24, choices=MessageKind.choices)
+    transaction_uuid = models.UUIDField(unique=True)
+    order = models.ForeignKey(
+        ProductionOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payload = models.JSONField(help_text="The body sent, without transaction_uuid.")
+    status = models.CharField(
+        max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty: waits for IT (retries used up)."
+    )
+    last_error = models.TextField(blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    dead_lettered_at = models.DateTimeField(null=True, blank=True)
+    canceled_by = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["stream", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stream", "sequence"], name="outbox_unique_stream_sequence"
+            ),
+            models.CheckConstraint(
+                condition=Q(attempts__gte=0), name="outbox_attempts_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["stream", "status", "sequence"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream}#{self.sequence} {self.get_kind_display()}"
+
+
+class MaterialIssueBatch(models.Model):
+    """Consumption waiting to be reported: one open row per order, component and lot.
+
+    Flushed into one material-issue message at 50 units or after 15 minutes (configurable),
+    and always before the order's completion and close messages.
+    """
+
+    order = models.ForeignKey(ProductionOrder, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    lot_number = models.CharField(max_length=64, blank=True)
+    unit = models.ForeignKey(UnitOfMeasure, on_delete=models.PROTECT, related_name="+")
+    quantity = QuantityField(help_text="Net: issues minus returns.")
+    postings = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "item", "lot_number"], name="issuebatch_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.item_id}/{self.lot_number or '-'}"
