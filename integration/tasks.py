@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import heartbeat_record
+from .services.operations import heartbeat_record
 
 
 @shared_task(ignore_result=True)

@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "integration.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "mesproject.urls"
@@ -174,6 +175,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "execution.tasks.process_raw_registrations",
         "schedule": timedelta(seconds=env_int("MES_PROCESSOR_INTERVAL_SECONDS", 60)),
     },
+    # Due retries are a column in the database swept here, never broker countdowns (Redis
+    # would redeliver an unacknowledged countdown after its visibility timeout: twice).
+    "deliver-outbox": {
+        "task": "integration.tasks.deliver_outbox",
+        "schedule": timedelta(seconds=env_int("MES_OUTBOX_INTERVAL_SECONDS", 15)),
+    },
+    "flush-material-issues": {
+        "task": "integration.tasks.flush_material_issues",
+        "schedule": timedelta(seconds=60),
+    },
+    "reconcile-wip": {
+        "task": "integration.tasks.reconcile_wip_nightly",
+        "schedule": crontab(
+            hour=env_int("MES_RECONCILIATION_HOUR", 3),
+            minute=env_int("MES_RECONCILIATION_MINUTE", 30),
+        ),
+    },
+    "purge-idempotency-keys": {
+        "task": "integration.tasks.purge_idempotency_keys",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 MES_DEMO_PASSWORD = "demo-mes-2026"
@@ -182,6 +204,30 @@ MES_DEMO_PASSWORD = "demo-mes-2026"
 MES_PROCESSOR_INTERVAL_SECONDS = env_int("MES_PROCESSOR_INTERVAL_SECONDS", 60)
 MES_PROCESSOR_NUDGE = env_bool("MES_PROCESSOR_NUDGE", True)
 MES_PROCESSOR_BATCH = env_int("MES_PROCESSOR_BATCH", 500)
+
+# ERP contract (docs/integration.md).
+MES_IDEMPOTENCY_KEY_DAYS = env_int("MES_IDEMPOTENCY_KEY_DAYS", 30)
+# A key claimed longer ago than this whose request never finished (a killed process) may be
+# taken over by a retry instead of answering 409 forever.
+MES_IDEMPOTENCY_IN_FLIGHT_SECONDS = env_int("MES_IDEMPOTENCY_IN_FLIGHT_SECONDS", 120)
+MES_ERP_ENDPOINT_URL = env_str("MES_ERP_ENDPOINT_URL", "")
+# Comma-separated; every secret signs (the first is the current one), so a rotation is:
+# add the new secret in front, switch the ERP over, drop the old one.
+MES_ERP_SIGNING_SECRETS = env_list("MES_ERP_SIGNING_SECRETS", ["change-me-erp-secret"])
+MES_ERP_TIMEOUT_SECONDS = float(env_str("MES_ERP_TIMEOUT_SECONDS", "5"))
+MES_OUTBOX_RETRY_SECONDS = [
+    int(s) for s in env_list("MES_OUTBOX_RETRY_SECONDS", ["30", "60", "300", "3600"])
+]
+MES_OUTBOX_BATCH = env_int("MES_OUTBOX_BATCH", 200)
+MES_MATERIAL_ISSUE_BATCH_MINUTES = env_int("MES_MATERIAL_ISSUE_BATCH_MINUTES", 15)
+MES_MATERIAL_ISSUE_BATCH_UNITS = env_int("MES_MATERIAL_ISSUE_BATCH_UNITS", 50)
+# Where the as-built record of a closed order can be read (the genealogy message links it).
+MES_PUBLIC_URL = env_str("MES_PUBLIC_URL", "http://127.0.0.1:8000")
+MES_RECONCILIATION_THRESHOLD_QTY = env_str("MES_RECONCILIATION_THRESHOLD_QTY", "0.5")
+MES_RECONCILIATION_THRESHOLD_PCT = env_str("MES_RECONCILIATION_THRESHOLD_PCT", "1")
+# Alerts also go by e-mail to these addresses when EMAIL_HOST is configured.
+MES_ALERT_EMAILS = env_list("MES_ALERT_EMAILS", [])
+EMAIL_HOST = env_str("EMAIL_HOST", "")
 
 LOGGING = {
     "version": 1,

@@ -27,6 +27,7 @@ from inventory.services import InventoryActor, Source
 from orders import services as order_services
 from orders.choices import ConsumptionSetting, ReasonKind
 from orders.models import Bom, BomLine, ReasonCode, Resource, Route, RouteOperation
+from tests.api import token_client
 
 D = Decimal
 _seq = itertools.count(1)
@@ -210,8 +211,7 @@ def make_floor(
     AbsenceCode.objects.get_or_create(code="DOC", defaults={"description": "Doctor"})
     IndirectActivity.objects.get_or_create(code="CLEAN", defaults={"description": "Cleaning"})
     user = get_user_model().objects.create_superuser(f"floor{n}", f"floor{n}@example.com", "x")
-    client = APIClient()
-    client.force_authenticate(user)
+    client = token_client(user)
     floor = Floor(
         site=site,
         warehouse=warehouse,

@@ -24,6 +24,7 @@ from inventory.choices import TransactionKind
 from inventory.models import InventoryTransaction
 from inventory.services import inventory_verify
 from orders.choices import OrderStatus
+from tests.api import new_key
 from tests.execution.floor import make_floor
 from tests.test_celery_worker import start_worker
 
@@ -69,7 +70,7 @@ def _post_shift(floor, orders) -> int:
         add("report_as_finished", t, order=order.number, quantity_good=str(QUANTITY))
     for start in range(0, len(bodies), 500):
         response = floor.client.post(
-            "/api/v1/registrations/", bodies[start : start + 500], format="json"
+            "/api/v1/registrations/", bodies[start : start + 500], format="json", headers=new_key()
         )
         assert response.status_code == 200
         statuses = {item["status"] for item in response.json()["results"]}

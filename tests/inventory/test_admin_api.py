@@ -191,9 +191,11 @@ def test_api_posts_a_journal_once(admin_client, item, stock, actor):
         lines=[JournalLineInput(item=item, location=stock, quantity=D(3))],
     )
     url = reverse("inventory:journal-post", args=[journal.pk])
-    first = admin_client.post(url)
+    first = admin_client.post(url, headers={"Idempotency-Key": "post-once-1"})
     assert first.status_code == 200 and first.json()["status"] == "posted"
-    again = admin_client.post(url)
+    replayed = admin_client.post(url, headers={"Idempotency-Key": "post-once-1"})
+    assert replayed.status_code == 200 and replayed.headers["Idempotent-Replayed"] == "true"
+    again = admin_client.post(url, headers={"Idempotency-Key": "post-once-2"})
     assert again.status_code == 409
     assert again.json()["code"] == "journal_posted"
     detail = reverse("inventory:journal-detail", args=[journal.pk])

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import Heartbeat
+from ..models import Heartbeat
 
 
 @transaction.atomic

@@ -1,0 +1,81 @@
+"""POST /api/v1/reconciliation/erp-wip/: the ERP's WIP balances for the nightly comparison."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..models import ErpWipSnapshot
+from ..services.reconciliation import erp_wip_snapshot_receive
+
+
+class CanSendErpWip(BasePermission):
+    """Sending a snapshot needs integration.add_erpwipsnapshot (the ERP integration user)."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm("integration.add_erpwipsnapshot")
+
+
+class ErpWipLineInSerializer(serializers.Serializer):
+    # Only the shape is checked here: the service checks the values, so every refusal of a
+    # line carries the same codes (invalid_line, duplicate_line) and names lines[i].field.
+    wo_id = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    component_part = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    quantity = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text='WIP in the component\'s unit: a decimal string >= 0, e.g. "12.5".',
+    )
+    uom = serializers.CharField(required=False, allow_blank=True)
+
+
+class ErpWipSnapshotInSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(help_text="When the ERP took the balances.")
+    lines = ErpWipLineInSerializer(many=True, allow_empty=True)
+
+
+class ErpWipSnapshotOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ErpWipSnapshot
+        fields = ("id", "as_of", "line_count")
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField()
+
+
+class ErpWipSnapshotView(APIView):
+    permission_classes = [IsAuthenticated, CanSendErpWip]
+
+    @extend_schema(
+        operation_id="reconciliation_erp_wip_create",
+        request=ErpWipSnapshotInSerializer,
+        responses={
+            201: ErpWipSnapshotOutSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Malformed body, or a line refused: `invalid_line` (a value, "
+                "named `lines[i].field`) or `duplicate_line` (a work order and component "
+                "twice). Nothing is stored.",
+            ),
+            401: OpenApiResponse(ErrorSerializer, description="No or bad credentials."),
+            403: OpenApiResponse(
+                ErrorSerializer, description="Lacks integration.add_erpwipsnapshot."
+            ),
+        },
+        description="The ERP's WIP per work order and component at `as_of`; the nightly "
+        "reconciliation compares the latest snapshot with the MES WIP.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ErpWipSnapshotInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        snapshot = erp_wip_snapshot_receive(
+            as_of=serializer.validated_data["as_of"],
+            lines=serializer.validated_data["lines"],
+            user=request.user,
+        )
+        return Response(ErpWipSnapshotOutSerializer(snapshot).data, status=status.HTTP_201_CREATED)

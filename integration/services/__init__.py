@@ -1,0 +1,1 @@
+"""Rules of the integration app, one module per concern; import from the module."""

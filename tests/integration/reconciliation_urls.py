@@ -1,0 +1,15 @@
+"""The project's URLs plus the reconciliation API and pages, for the reconciliation tests
+(until mesproject/urls.py includes them)."""
+
+from django.urls import include, path
+
+from mesproject.urls import urlpatterns as project_urlpatterns
+
+urlpatterns = [
+    *project_urlpatterns,
+    path(
+        "integration/",
+        include("integration.urls_reconciliation", namespace="integration-pages"),
+    ),
+    path("api/v1/", include("integration.api.urls_reconciliation")),
+]
