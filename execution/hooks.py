@@ -1,5 +1,9 @@
 """Extension points execution offers higher apps (integration), registered at start-up.
 
+Registration effects run inside the transaction that processed a registration, right
+after its journals were written (an effect that raises fails the registration, which a
+supervisor can process again); integration writes its outbox rows there.
+
 execution may not import integration, yet a transfer of attendance days to payroll must
 reach the payroll system. So a higher app registers a pay-basis effect in its
 AppConfig.ready(); the transfer runs every effect inside its own transaction, right after
@@ -29,3 +33,24 @@ def unregister_pay_basis_effect(fn: PayBasisEffect) -> None:
 def run_pay_basis_effects(*, days, csv_text: str) -> None:
     for fn in list(_pay_basis_effects):
         fn(days=days, csv_text=csv_text)
+
+
+RegistrationEffect = Callable[..., None]
+
+_registration_effects: list[RegistrationEffect] = []
+
+
+def register_registration_effect(fn: RegistrationEffect) -> None:
+    """fn(*, registration: RawRegistration) runs after each registration is processed."""
+    if fn not in _registration_effects:
+        _registration_effects.append(fn)
+
+
+def unregister_registration_effect(fn: RegistrationEffect) -> None:
+    if fn in _registration_effects:
+        _registration_effects.remove(fn)
+
+
+def run_registration_effects(*, registration) -> None:
+    for fn in list(_registration_effects):
+        fn(registration=registration)

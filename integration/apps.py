@@ -4,3 +4,20 @@ from django.apps import AppConfig
 class IntegrationConfig(AppConfig):
     name = "integration"
     verbose_name = "Integration and operations"
+
+    def ready(self) -> None:
+        # Lower apps offer hooks; the outbox rows are written inside their transactions.
+        from execution import hooks as execution_hooks
+        from inventory import hooks as inventory_hooks
+        from orders import hooks as order_hooks
+        from orders.choices import Transition
+
+        from .services import outbox, work_orders
+
+        inventory_hooks.register_posting_effect(outbox.material_issue_record)
+        execution_hooks.register_registration_effect(outbox.registration_outbox_effect)
+        execution_hooks.register_registration_effect(work_orders.force_close_effect)
+        execution_hooks.register_pay_basis_effect(outbox.pay_basis_effect)
+        for transition in (Transition.COMPLETE, Transition.CANCEL, Transition.CLOSE):
+            order_hooks.register_effect(transition, outbox.order_flush_effect)
+        order_hooks.register_effect(Transition.CLOSE, outbox.order_genealogy_effect)

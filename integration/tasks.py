@@ -1,9 +1,33 @@
+"""Thin Celery wrappers around the integration services."""
+
 from celery import shared_task
 
+from .services.idempotency import idempotency_keys_purge
 from .services.operations import heartbeat_record
+from .services.outbox import material_issues_flush, relay_nudge_clear
+from .services.relay import outbox_deliver
 
 
 @shared_task(ignore_result=True)
 def record_heartbeat() -> None:
     """Beat -> broker -> worker -> database: proves the background chain runs."""
     heartbeat_record(name="worker")
+
+
+@shared_task(ignore_result=True)
+def deliver_outbox() -> str:
+    """Beat (every 15 s) and the nudge after a message is written: send what is due."""
+    relay_nudge_clear()
+    return str(outbox_deliver())
+
+
+@shared_task(ignore_result=True)
+def flush_material_issues() -> int:
+    """Beat, every minute: material-issue batches whose time window has run out."""
+    return material_issues_flush(due_only=True)
+
+
+@shared_task(ignore_result=True)
+def purge_idempotency_keys() -> int:
+    """Beat, daily: keys past their retention (MES_IDEMPOTENCY_KEY_DAYS)."""
+    return idempotency_keys_purge()

@@ -457,6 +457,7 @@ def _post_stock(
     for entry in sorted(entries, key=lambda e: e.item_id):
         if entry.kind == TransactionKind.ISSUE:
             _relieve_reservations(entry, actor=actor, now=now)
+    hooks.run_posting_effects(entries=entries)
     for entry in entries:
         if entry.quantity > 0:
             hooks.run_arrival_effects(movement=entry)

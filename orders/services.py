@@ -242,8 +242,10 @@ def _settle_running_status(order: ProductionOrder, actor: Actor, reason: str) ->
     implied = order.implied_running_status()
     if order.status == OrderStatus.IN_PROGRESS and implied == OrderStatus.COMPLETED:
         _apply(order, Transition.COMPLETE, actor, reason)
+        hooks.run_effects(Transition.COMPLETE, order=order, actor=actor)
     elif order.status == OrderStatus.COMPLETED and implied == OrderStatus.IN_PROGRESS:
         _apply(order, Transition.RESUME, actor, reason)
+        hooks.run_effects(Transition.RESUME, order=order, actor=actor)
 
 
 @transaction.atomic

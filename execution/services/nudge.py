@@ -20,7 +20,7 @@ def processor_nudge() -> None:
         return
     try:
         if cache.add(NUDGE_KEY, 1, timeout=NUDGE_SECONDS):
-            current_app.send_task(PROCESSOR_TASK)
+            current_app.send_task(PROCESSOR_TASK, retry=False)
     except Exception:  # the broker or cache is down: beat runs the processor within a minute
         logger.warning("could not nudge the registration processor", exc_info=True)
 

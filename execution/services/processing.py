@@ -38,7 +38,7 @@ from orders import services as order_services
 from orders.models import ProductionOrder, Resource
 from orders.services import Actor
 
-from .. import flushing
+from .. import flushing, hooks
 from ..choices import (
     JobKind,
     JobStatus,
@@ -165,6 +165,7 @@ def registration_process_one(
         try:
             with transaction.atomic():
                 text = _apply(registration, actor)
+                hooks.run_registration_effects(registration=registration)
         except (ApplicationError, IntegrityError, ValueError, LookupError) as exc:
             return _fail(registration, actor, exc)
         except DatabaseError:

@@ -42,7 +42,9 @@ class ErpWipSnapshotOutSerializer(serializers.ModelSerializer):
         fields = ("id", "as_of", "line_count")
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErpWipErrorSerializer(serializers.Serializer):
+    """The error body of every API failure: {code, message, fields}."""
+
     code = serializers.CharField()
     message = serializers.CharField()
     fields = serializers.DictField()
@@ -57,14 +59,14 @@ class ErpWipSnapshotView(APIView):
         responses={
             201: ErpWipSnapshotOutSerializer,
             400: OpenApiResponse(
-                ErrorSerializer,
+                ErpWipErrorSerializer,
                 description="Malformed body, or a line refused: `invalid_line` (a value, "
                 "named `lines[i].field`) or `duplicate_line` (a work order and component "
                 "twice). Nothing is stored.",
             ),
-            401: OpenApiResponse(ErrorSerializer, description="No or bad credentials."),
+            401: OpenApiResponse(ErpWipErrorSerializer, description="No or bad credentials."),
             403: OpenApiResponse(
-                ErrorSerializer, description="Lacks integration.add_erpwipsnapshot."
+                ErpWipErrorSerializer, description="Lacks integration.add_erpwipsnapshot."
             ),
         },
         description="The ERP's WIP per work order and component at `as_of`; the nightly "

@@ -2,9 +2,10 @@
 
 The ERP's books are the financial record: a variance beyond the threshold is booked into the
 MES ledger (one adjustment journal per run, flagged for audit so someone looks for the
-physical cause). Run, variances, journal and notifications are written in one transaction
-that first locks the snapshot, so a second run of the same night computes after the first
-has committed, finds MES = ERP and writes nothing.
+physical cause). The run's row is committed first (so it shows as running, and a crash has
+a row to mark failed); its results, variances, journal and notifications are then written in
+one transaction that first locks the snapshot, so a second run of the same night computes
+after the first has committed, finds MES = ERP and writes nothing.
 """
 
 from collections import defaultdict
@@ -302,7 +303,7 @@ def _journal_lines(flagged: list[_Variance]) -> list[tuple[_Variance, JournalLin
         if location is None:
             why = (
                 "order unknown in the MES"
-                if variance.wo_id not in fallbacks and issue is None
+                if variance.wo_id not in fallbacks
                 else "no issue of this part to the order and no input location on the "
                 "resource of its first operation"
             )

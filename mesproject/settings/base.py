@@ -219,6 +219,11 @@ MES_OUTBOX_RETRY_SECONDS = [
     int(s) for s in env_list("MES_OUTBOX_RETRY_SECONDS", ["30", "60", "300", "3600"])
 ]
 MES_OUTBOX_BATCH = env_int("MES_OUTBOX_BATCH", 200)
+# A message that keeps failing (timeouts, 5xx) goes to the dead-letter queue after this many
+# attempts; a rejection (4xx) goes there at once. Retries go on from there on the schedule.
+MES_OUTBOX_DLQ_AFTER_ATTEMPTS = env_int("MES_OUTBOX_DLQ_AFTER_ATTEMPTS", 3)
+# Streams (work orders) sent in parallel on PostgreSQL; each stream stays in sequence.
+MES_OUTBOX_THREADS = env_int("MES_OUTBOX_THREADS", 4)
 MES_MATERIAL_ISSUE_BATCH_MINUTES = env_int("MES_MATERIAL_ISSUE_BATCH_MINUTES", 15)
 MES_MATERIAL_ISSUE_BATCH_UNITS = env_int("MES_MATERIAL_ISSUE_BATCH_UNITS", 50)
 # Where the as-built record of a closed order can be read (the genealogy message links it).

@@ -760,7 +760,10 @@ def test_admin_action_runs_for_those_who_may_run(db):
     assert not model_admin.has_change_permission(request, done)
 
 
-def test_tasks_run_the_service(db):
+def test_tasks_run_the_service(db, settings):
+    # Beat sends the task by name: it must be the name the worker registered.
+    assert settings.CELERY_BEAT_SCHEDULE["reconcile-wip"]["task"] == reconcile_wip_nightly.name
+
     reconcile_wip_nightly()
     reconcile_wip_now(actor_label="user:ann")
 

@@ -1,0 +1,165 @@
+"""The outbox relay: sends due messages to the ERP, signed, in order per stream.
+
+A message is sent while its row is locked (`FOR UPDATE SKIP LOCKED`), so two relays never
+send it at the same time; a crash after the ERP answered and before the commit sends it
+again later, which the ERP's duplicate check on transaction_uuid absorbs. Streams run in
+parallel (threads on PostgreSQL), each one strictly in sequence.
+"""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .. import signing
+from ..choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus
+from ..models import OutboxMessage
+from .outbox import (
+    UnmappedDefect,
+    dead_letter,
+    deliverable_heads,
+    earlier_open,
+    map_defect,
+    retry_delay,
+)
+
+# Statuses that mean "try again later" rather than "the ERP refuses this message".
+TRANSIENT = {408, 425, 429}
+
+
+@dataclass
+class DeliverySummary:
+    delivered: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+    outcomes: list[str] = field(default_factory=list)
+
+
+def message_body(message: OutboxMessage) -> bytes:
+    body = {
+        "transaction_uuid": str(message.transaction_uuid),
+        "message_type": message.kind,
+        "stream": message.stream,
+        "sequence": message.sequence,
+        **message.payload,
+    }
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _post(body: bytes) -> tuple[int, str]:
+    """POST the body to the ERP; (status, text). Raises OSError on timeouts and refusals."""
+    timestamp = int(time.time())
+    request = urllib.request.Request(
+        settings.MES_ERP_ENDPOINT_URL,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            signing.TIMESTAMP_HEADER: str(timestamp),
+            signing.SIGNATURE_HEADER: signing.signature_header(
+                body, settings.MES_ERP_SIGNING_SECRETS, timestamp
+            ),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.MES_ERP_TIMEOUT_SECONDS) as answer:
+            return answer.status, answer.read(2000).decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(2000).decode(errors="replace")
+
+
+def _failed(message: OutboxMessage, error: str, *, now, status_code=None) -> str:
+    """A transient failure: retried on the backoff schedule; into the DLQ once it keeps
+    failing (MES_OUTBOX_DLQ_AFTER_ATTEMPTS)."""
+    if message.attempts >= settings.MES_OUTBOX_DLQ_AFTER_ATTEMPTS:
+        dead_letter(message, error, now=now, status_code=status_code)
+        return "dead_letter"
+    message.last_error = error
+    message.last_status_code = status_code
+    message.next_attempt_at = now + retry_delay(message.attempts)
+    message.save()
+    return "failed"
+
+
+def outbox_deliver_one(*, pk: int) -> str | None:
+    """Send one message if it is due and the head of its stream; returns the outcome, or
+    None when it was not this relay's to send now."""
+    with transaction.atomic():
+        now = timezone.now()
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, status__in=OPEN_MESSAGE_STATUSES, next_attempt_at__lte=now)
+            .first()
+        )
+        if (
+            message is None
+            or earlier_open(stream=message.stream, sequence=message.sequence).exists()
+        ):
+            return None
+        message.attempts += 1
+        if message.kind == MessageKind.SCRAP:
+            try:
+                message.payload = map_defect(message.payload)
+            except UnmappedDefect as exc:
+                dead_letter(message, str(exc), now=now)
+                return "dead_letter"
+        if not settings.MES_ERP_ENDPOINT_URL:
+            return _failed(
+                message, "No ERP endpoint is configured (MES_ERP_ENDPOINT_URL).", now=now
+            )
+        try:
+            status, text = _post(message_body(message))
+        except OSError as exc:  # timeout, refused connection, DNS...
+            return _failed(message, f"{type(exc).__name__}: {exc}", now=now)
+        if 200 <= status < 300:
+            message.status = MessageStatus.DELIVERED
+            message.delivered_at = timezone.now()
+            message.next_attempt_at = None
+            message.last_status_code = status
+            message.last_error = ""
+            message.save()
+            return "delivered"
+        error = f"ERP answered {status}: {text[:500]}"
+        if 400 <= status < 500 and status not in TRANSIENT:
+            dead_letter(message, error, now=now, status_code=status)
+            return "dead_letter"
+        return _failed(message, error, now=now, status_code=status)
+
+
+def _deliver_in_thread(pk: int) -> str | None:
+    try:
+        return outbox_deliver_one(pk=pk)
+    finally:
+        connection.close()
+
+
+def outbox_deliver(*, max_seconds: float = 50.0) -> DeliverySummary:
+    """Send what is due, stream after stream, until nothing more can go or time is up."""
+    summary = DeliverySummary()
+    threads = settings.MES_OUTBOX_THREADS if connection.vendor == "postgresql" else 1
+    deadline = time.monotonic() + max_seconds
+    while time.monotonic() < deadline:
+        heads = deliverable_heads(now=timezone.now(), limit=settings.MES_OUTBOX_BATCH)
+        if not heads:
+            break
+        if threads > 1 and len(heads) > 1:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                outcomes = list(pool.map(_deliver_in_thread, heads))
+        else:
+            outcomes = [outbox_deliver_one(pk=pk) for pk in heads]
+        for outcome in outcomes:
+            if outcome == "delivered":
+                summary.delivered += 1
+            elif outcome == "failed":
+                summary.failed += 1
+            elif outcome == "dead_letter":
+                summary.dead_lettered += 1
+        if "delivered" not in outcomes:
+            break  # everything left is waiting for its next attempt or held
+    return summary

@@ -1,0 +1,328 @@
+"""What the ERP asks of work orders: create (or update while Created), change, close.
+
+A work order is a production order whose number is the ERP's wo_id. The rules are the
+seed's recap table (docs/integration.md): a duplicate wo_id is an idempotent update while
+Created and refused otherwise; missing master data refuses the order naming what is
+missing; a change to an order running on the floor waits for a supervisor.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from inventory.models import Item, Site
+from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
+from orders import services as order_services
+from orders.choices import OrderStatus, Transition
+from orders.models import Bom, ProductionOrder, Route
+from orders.services import Actor
+
+from ..choices import ChangeRequestStatus, CloseMode, NotificationKind
+from ..models import ChangeRequest, ForceCloseRequest
+from ..roles import SUPERVISOR
+from .notifications import notify
+
+# "Running on the floor": a change would disrupt the line, so a supervisor decides.
+RUNNING = (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
+# ERP field -> order field.
+CHANGEABLE_FIELDS = {
+    "qty_target": "quantity",
+    "scheduled_start": "scheduled_start",
+    "priority": "priority",
+}
+
+
+@dataclass(frozen=True)
+class WorkOrderInput:
+    wo_id: str
+    part_number: str
+    revision: str
+    qty_target: Decimal
+    scheduled_start: datetime | None = None
+    priority: int = 5
+    site_code: str = ""
+
+
+def _master_data(data: WorkOrderInput) -> tuple[Item, Site]:
+    """The item and site of a new work order; refuses naming everything that is missing."""
+    missing: list[str] = []
+    item = Item.objects.filter(part_number=data.part_number).first()
+    if item is None:
+        missing.append(f"part {data.part_number}")
+    elif not item.is_active:
+        missing.append(f"part {data.part_number} is not active")
+    route = None
+    if item is not None:
+        bom = Bom.objects.filter(item=item, revision=data.revision).first()
+        if bom is None:
+            missing.append(f"BOM {data.part_number} rev {data.revision}")
+        elif not bom.approved:
+            missing.append(f"BOM {data.part_number} rev {data.revision} (not approved)")
+        route = (
+            Route.objects.filter(item=item, revision=data.revision)
+            .prefetch_related("operations__resource__site")
+            .first()
+        )
+        if route is None:
+            missing.append(f"routing {data.part_number} rev {data.revision}")
+        elif not route.approved:
+            missing.append(f"routing {data.part_number} rev {data.revision} (not approved)")
+        elif not route.operations.all():
+            missing.append(f"routing {data.part_number} rev {data.revision} (no operations)")
+    site = None
+    if data.site_code:
+        site = Site.objects.filter(code=data.site_code).first()
+        if site is None:
+            missing.append(f"site {data.site_code}")
+    elif route is not None and route.operations.all():
+        # The ERP plans no site: the order runs where its routing's first operation runs.
+        site = route.operations.all()[0].resource.site
+    if missing:
+        raise MissingMasterData(
+            f"Work order {data.wo_id} refused, master data missing: {'; '.join(missing)}.",
+            fields={"missing": missing},
+        )
+    return item, site
+
+
+def _refuse_existing(order: ProductionOrder) -> None:
+    raise NotAllowed(
+        f"Work order {order.number} already exists and is {order.get_status_display()}: "
+        "it can only be updated by a new create while it is Created.",
+        code="wo_exists",
+        fields={"wo_id": order.number, "status": order.status},
+    )
+
+
+def _update_created(order: ProductionOrder, data: WorkOrderInput, actor: Actor):
+    if order.status != OrderStatus.CREATED:
+        _refuse_existing(order)
+    item, site = _master_data(data)
+    return order_services.production_order_update(
+        order=order,
+        actor=actor,
+        reason="updated by the ERP (same wo_id)",
+        item=item,
+        revision=data.revision,
+        unit=item.unit,
+        site=site,
+        quantity=data.qty_target,
+        scheduled_start=data.scheduled_start,
+        priority=data.priority,
+    )
+
+
+@transaction.atomic
+def work_order_create(*, data: WorkOrderInput, actor: Actor) -> tuple[ProductionOrder, bool]:
+    """Create the work order, or update it while it is Created; (order, created)."""
+    wo_id = (data.wo_id or "").strip()
+    if not wo_id:
+        raise ApplicationError("wo_id is required.", code="invalid", fields={"wo_id": "required"})
+    existing = ProductionOrder.objects.select_for_update().filter(number=wo_id).first()
+    if existing is not None:
+        return _update_created(existing, data, actor), False
+    item, site = _master_data(data)
+    try:
+        with transaction.atomic():
+            order = order_services.production_order_create(
+                number=wo_id,
+                item=item,
+                revision=data.revision,
+                quantity=data.qty_target,
+                site=site,
+                scheduled_start=data.scheduled_start,
+                priority=data.priority,
+                actor=actor,
+            )
+    except IntegrityError:
+        # The same wo_id created at this very moment under another key: the rules for an
+        # existing wo_id apply.
+        existing = ProductionOrder.objects.select_for_update().get(number=wo_id)
+        return _update_created(existing, data, actor), False
+    return order, True
+
+
+def _model_changes(changes: dict) -> dict:
+    unknown = sorted(set(changes) - set(CHANGEABLE_FIELDS))
+    if unknown:
+        raise ApplicationError(
+            f"These fields cannot be changed: {', '.join(unknown)}.",
+            code="field_not_editable",
+            fields={name: "read-only" for name in unknown},
+        )
+    if not changes:
+        raise ApplicationError("Nothing to change.", code="nothing_to_change")
+    return {CHANGEABLE_FIELDS[name]: value for name, value in changes.items()}
+
+
+@transaction.atomic
+def work_order_change(
+    *, order: ProductionOrder, changes: dict, actor: Actor
+) -> tuple[ProductionOrder, ChangeRequest | None]:
+    """Apply the ERP's change, or, when the order runs on the floor, file it for a
+    supervisor; (order, change request or None)."""
+    order = order_services.lock_order(order.pk)
+    model_changes = _model_changes(changes)
+    # Refused now whatever the status: below produced, frozen, canceled, bad values.
+    order_services.production_order_check_changes(order=order, changes=model_changes)
+    if order.status not in RUNNING:
+        order = order_services.production_order_update(
+            order=order, actor=actor, reason="changed by the ERP", **model_changes
+        )
+        return order, None
+    now = timezone.now()
+    order.change_requests.filter(status=ChangeRequestStatus.PENDING).update(
+        status=ChangeRequestStatus.SUPERSEDED, decided_at=now, decision_note="superseded"
+    )
+    request = ChangeRequest.objects.create(
+        order=order,
+        changes={name: _jsonable(value) for name, value in changes.items()},
+        requested_by=actor.label[:64],
+        requested_at=now,
+    )
+    notify(
+        kind=NotificationKind.CHANGE_REQUEST,
+        roles=[SUPERVISOR],
+        title=f"The ERP asks to change running order {order.number}",
+        text=", ".join(f"{k} -> {v}" for k, v in request.changes.items()),
+        link=reverse("admin:integration_changerequest_change", args=[request.pk]),
+    )
+    return order, request
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _lock_pending(request: ChangeRequest) -> ChangeRequest:
+    request = ChangeRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != ChangeRequestStatus.PENDING:
+        raise NotAllowed(
+            f"This change request is {request.get_status_display()} already.",
+            code="change_request_decided",
+            fields={"status": request.status},
+        )
+    return request
+
+
+@transaction.atomic
+def change_request_approve(*, request: ChangeRequest, user, note: str = "") -> ChangeRequest:
+    """Apply the change now (checked again: more may have been produced meanwhile)."""
+    request = _lock_pending(request)
+    changes = _model_changes(request.changes)
+    if changes.get("scheduled_start"):
+        changes["scheduled_start"] = datetime.fromisoformat(changes["scheduled_start"])
+    order_services.production_order_update(
+        order=request.order,
+        actor=Actor(user=user),
+        reason=f"ERP change request {request.pk} approved",
+        **changes,
+    )
+    request.status = ChangeRequestStatus.APPROVED
+    request.decided_by, request.decided_at, request.decision_note = user, timezone.now(), note
+    request.save()
+    return request
+
+
+@transaction.atomic
+def change_request_reject(*, request: ChangeRequest, user, note: str = "") -> ChangeRequest:
+    request = _lock_pending(request)
+    request.status = ChangeRequestStatus.REJECTED
+    request.decided_by, request.decided_at, request.decision_note = user, timezone.now(), note
+    request.save()
+    return request
+
+
+# --- Close ---------------------------------------------------------------------------------
+
+
+def _close_with_what_was_produced(order: ProductionOrder, actor: Actor, reason: str):
+    """Short close: the order quantity becomes what was completed, then Closed; with nothing
+    produced, the order is canceled. Either way its reservations go back to general stock."""
+    if order.quantity_completed <= 0:
+        return order_services.production_order_transition(
+            order=order, transition=Transition.CANCEL, actor=actor, reason=reason
+        )
+    if order.quantity_completed < order.quantity:
+        order = order_services.production_order_change_quantity(
+            order=order, quantity=order.quantity_completed, actor=actor, reason=reason
+        )
+    return order_services.production_order_transition(
+        order=order, transition=Transition.CLOSE, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def work_order_close(
+    *, order: ProductionOrder, mode: str, actor: Actor
+) -> tuple[ProductionOrder, bool]:
+    """Close as the ERP asks; (order, waiting) — waiting when a force close lets the units on
+    the floor finish their operation first."""
+    order = order_services.lock_order(order.pk)
+    if mode not in CloseMode.values:
+        raise ApplicationError(
+            f"mode must be one of {', '.join(CloseMode.values)}.",
+            code="invalid",
+            fields={"mode": mode},
+        )
+    if order.status in (OrderStatus.CLOSED, OrderStatus.CANCELED):
+        raise NotAllowed(
+            f"Work order {order.number} is {order.get_status_display()} already.",
+            code="wo_finished",
+            fields={"status": order.status},
+        )
+    reason = f"{CloseMode(mode).label} by the ERP"
+    if mode == CloseMode.CANCEL:
+        order = order_services.production_order_transition(
+            order=order, transition=Transition.CANCEL, actor=actor, reason=reason
+        )
+        return order, False
+    if order.quantity_in_progress > 0:
+        if mode == CloseMode.SHORT_CLOSE:
+            raise NotAllowed(
+                f"{order.quantity_in_progress.normalize():f} of work order {order.number} are "
+                "still in progress: use mode force to let them finish first, or cancel.",
+                code="work_in_progress",
+                fields={"quantity_in_progress": str(order.quantity_in_progress)},
+            )
+        ForceCloseRequest.objects.get_or_create(
+            order=order,
+            defaults={"requested_by": actor.label[:64], "requested_at": timezone.now()},
+        )
+        notify(
+            kind=NotificationKind.FORCE_CLOSE,
+            roles=[SUPERVISOR],
+            title=f"The ERP force-closes order {order.number}",
+            text="The units in progress finish their operation; then the order closes.",
+            dedup_key=f"force-close:{order.pk}",
+        )
+        return order, True
+    return _close_with_what_was_produced(order, actor, reason), False
+
+
+def force_close_effect(*, registration) -> None:
+    """Registration effect: a force-closed order closes once nothing is in progress."""
+    lane = registration.lane or ""
+    if not lane.startswith("order:"):
+        return
+    request = (
+        ForceCloseRequest.objects.select_related("order")
+        .filter(order_id=int(lane.split(":", 1)[1]), closed_at__isnull=True)
+        .first()
+    )
+    if request is None:
+        return
+    order = order_services.lock_order(request.order_id)
+    if order.quantity_in_progress > 0 or order.status not in (OrderStatus.RELEASED, *RUNNING):
+        return
+    _close_with_what_was_produced(order, Actor(process="erp-force-close"), "Force close by the ERP")
+    request.closed_at = timezone.now()
+    request.save(update_fields=["closed_at"])
