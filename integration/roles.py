@@ -60,13 +60,36 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_codenames(["view", "add", "change"], {"execution": ["rawregistration"]}),
         *_codenames(["view"], {"execution": _JOURNALS}),
         *_codenames(["view", "change"], {"execution": ["attendanceday"]}),
+        *_codenames(["view", "change"], {"integration": ["changerequest", "outboxmessage"]}),
+        *_codenames(["view"], {"integration": ["notification", "reconciliationrun"]}),
     ],
     OPERATOR: ["execution.add_rawregistration"],
-    ERP_INTEGRATION: [],
+    # The ERP's integration user: work orders and the master data they need, the WIP
+    # snapshot; no admin, no floor pages.
+    ERP_INTEGRATION: [
+        *_codenames(["view", "add", "change"], {"orders": ["productionorder", "bom", "route"]}),
+        *_codenames(["view", "add", "change"], {"inventory": ["item"]}),
+        "integration.add_erpwipsnapshot",
+    ],
     IT: [
         *_codenames(["view"], _MASTER_DATA),
         *_codenames(["view"], {"orders": [*_ORDERS, "ordertransitionlog"]}),
         "integration.view_heartbeat",
+        *_codenames(["view", "change"], {"integration": ["outboxmessage"]}),
+        *_codenames(
+            ["view"],
+            {
+                "integration": [
+                    "idempotencykey",
+                    "notification",
+                    "erpwipsnapshot",
+                    "materialissuebatch",
+                    "changerequest",
+                ]
+            },
+        ),
+        *_codenames(["view", "add"], {"integration": ["reconciliationrun"]}),
+        *_codenames(["view", "add", "change"], {"integration": ["defectreasonmapping"]}),
         *_codenames(
             ["view", "add", "change"],
             {"django_celery_beat": ["periodictask", "intervalschedule", "crontabschedule"]},

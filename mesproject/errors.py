@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -63,3 +63,11 @@ def api_exception_handler(exc, context):
         message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
         response.data = error_body(code, str(message))
     return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every refusal (documentation only)."""
+
+    code = serializers.CharField(help_text="Machine-readable, e.g. master_data_missing.")
+    message = serializers.CharField(help_text="For people.")
+    fields = serializers.DictField(help_text="Which fields, and why.", required=False)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("floor/", include("execution.urls")),
     path("api/v1/inventory/", include("inventory.api.urls")),
     path("api/v1/", include("execution.api.urls")),
+    path("api/v1/", include("integration.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -1,10 +1,9 @@
-"""The reconciliation part of the ERP API, to be included under /api/v1/."""
+"""The reconciliation part of the ERP API; integration/api/urls.py includes it, so its names
+live in that module's "integration" namespace (no app_name of its own)."""
 
 from django.urls import path
 
 from .reconciliation import ErpWipSnapshotView
-
-app_name = "integration"
 
 urlpatterns = [
     path("reconciliation/erp-wip/", ErpWipSnapshotView.as_view(), name="erp-wip"),

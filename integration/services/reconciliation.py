@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 
 from django.conf import settings
 from django.db import transaction
@@ -55,6 +56,7 @@ ACTIVE_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS, OrderStatus.CO
 WIP_KINDS = (TransactionKind.ISSUE, TransactionKind.RETURN, TransactionKind.ADJUSTMENT)
 MAX_QUANTITY = Decimal(10) ** (QUANTITY_DIGITS - QUANTITY_PLACES)
 PCT_QUANTUM = Decimal("0.0001")
+MAX_REPORTED_ERRORS = 100
 
 Pair = tuple[str, str]  # (wo_id, component_part)
 
@@ -93,6 +95,11 @@ def _quantity(value) -> tuple[Decimal | None, str | None]:
     if quantity != quantity.quantize(QUANTUM):
         return None, f"at most {QUANTITY_PLACES} decimals"
     return quantity, None
+
+
+def _first(errors: dict[str, str]) -> dict[str, str]:
+    # A snapshot of 100,000 bad lines must not answer with 100,000 errors.
+    return dict(islice(errors.items(), MAX_REPORTED_ERRORS))
 
 
 @transaction.atomic
@@ -134,13 +141,13 @@ def erp_wip_snapshot_receive(*, as_of: datetime, lines: list[dict], user) -> Erp
         raise ApplicationError(
             f"{len(errors)} value(s) of the snapshot are not valid; nothing was stored.",
             code="invalid_line",
-            fields=errors,
+            fields=_first(errors),
         )
     if duplicates:
         raise ApplicationError(
-            "A work order and component may appear only once in a snapshot; nothing was stored.",
+            f"{len(duplicates)} line(s) repeat a work order and component; nothing was stored.",
             code="duplicate_line",
-            fields=duplicates,
+            fields=_first(duplicates),
         )
     snapshot = ErpWipSnapshot.objects.create(
         as_of=as_of,
@@ -181,8 +188,8 @@ def _erp_figures(snapshot: ErpWipSnapshot) -> dict[Pair, Decimal]:
 def _mes_figures(snapshot: ErpWipSnapshot) -> dict[Pair, Decimal]:
     """Ledger WIP of every pair of an active order or an order the ERP lists, one query.
 
-    WIP = issued - returned - adjusted, and the ledger's sign already says that: an issue is
-    negative, a return positive, an adjustment naming an order of -X adds X to its WIP.
+    WIP is minus the sum of the signed ledger quantities: an issue is negative (+ WIP), a
+    return positive (- WIP), and an adjustment line of -X naming an order adds X to its WIP.
     """
     active = ProductionOrder.objects.filter(status__in=ACTIVE_STATUSES).values("number")
     listed = ErpWipLine.objects.filter(snapshot=snapshot).values("wo_id")

@@ -106,6 +106,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "MES back office API",
     "DESCRIPTION": "The ERP and shop-floor contract of the MES back office.",
     "VERSION": "1.0.0",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "mesproject.schema.add_idempotency_contract",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the installed sidecar package, never a CDN: plants run offline.
     "SWAGGER_UI_DIST": "SIDECAR",

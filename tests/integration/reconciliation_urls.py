@@ -1,5 +1,5 @@
-"""The project's URLs plus the reconciliation API and pages, for the reconciliation tests
-(until mesproject/urls.py includes them)."""
+"""The project's URLs plus the reconciliation pages, for the reconciliation tests (until
+mesproject/urls.py includes them)."""
 
 from django.urls import include, path
 
@@ -11,5 +11,4 @@ urlpatterns = [
         "integration/",
         include("integration.urls_reconciliation", namespace="integration-pages"),
     ),
-    path("api/v1/", include("integration.api.urls_reconciliation")),
 ]

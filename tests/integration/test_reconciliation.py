@@ -5,7 +5,6 @@ WIP is built the real way: stock received and issued to released orders through 
 inventory services, so the ledger (and wip_balances) is what the run reads.
 """
 
-import itertools
 import threading
 import time
 import uuid
@@ -34,6 +33,7 @@ from integration.models import (
     ReconciliationRun,
     ReconciliationVariance,
 )
+from integration.services.outbox import material_issues_flush
 from integration.services.reconciliation import (
     NO_SNAPSHOT,
     erp_wip_snapshot_receive,
@@ -69,7 +69,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.integration.reconci
 D = Decimal
 ACTOR = InventoryActor(process="tests")
 SOURCE = Source(SourceType.MANUAL, "test")
-_wo = itertools.count(1)
 
 
 # --- Building WIP ---------------------------------------------------------------------------
@@ -95,8 +94,9 @@ class Floor:
             actor=ACTOR,
         )
 
-    def issue(self, order, item, quantity, *, stock_left=0):
-        """Issue to the order, after receiving what it takes (plus stock_left)."""
+    def issue(self, order, item, quantity, *, stock_left=0, reported=True):
+        """Issue to the order, after receiving what it takes (plus stock_left); reported: the
+        ERP has received the material-issue message (else it waits in the outbox)."""
         self.receive(item, D(quantity) + D(stock_left))
         inventory_issue(
             item=item,
@@ -106,6 +106,16 @@ class Floor:
             source=SOURCE,
             actor=ACTOR,
         )
+        if reported:
+            report_to_erp(order)
+
+
+def report_to_erp(order):
+    """What the relay does when the ERP answers: the order's material issues delivered."""
+    material_issues_flush(order=order)
+    OutboxMessage.objects.filter(
+        order=order, kind=MessageKind.MATERIAL_ISSUE, status=MessageStatus.PENDING
+    ).update(status=MessageStatus.DELIVERED, delivered_at=timezone.now())
 
 
 @pytest.fixture
@@ -329,40 +339,22 @@ def test_variance_that_cannot_be_booked_is_flagged_with_the_reason(floor):
 def test_what_waits_to_be_reported_is_not_a_variance(floor):
     order = floor.order()
     component, _, _ = floor.components
-    floor.issue(order, component, 10)
-    now = timezone.now()
-    MaterialIssueBatch.objects.create(
-        order=order, item=component, unit=component.unit, quantity=D(2), postings=2, opened_at=now
-    )
-
-    def message(sequence, quantity, status):
-        OutboxMessage.objects.create(
-            stream=order.number,
-            sequence=sequence,
-            kind=MessageKind.MATERIAL_ISSUE,
-            transaction_uuid=uuid.uuid4(),
-            order=order,
-            payload={
-                "wo_id": order.number,
-                "component_part": component.part_number,
-                "lot_number": "",
-                "qty_consumed": str(quantity),
-                "uom": component.unit.code,
-            },
-            status=status,
-            created_at=now,
-        )
-
-    message(1, 4, MessageStatus.DELIVERED)  # the ERP has it: part of its 7
-    message(2, "0.5", MessageStatus.PENDING)
-    message(3, "0.5", MessageStatus.DEAD_LETTER)
-    received = snapshot((order, component, 7))
+    floor.issue(order, component, 10)  # the ERP has these
+    floor.issue(order, component, 2, reported=False)
+    material_issues_flush(order=order)  # a pending message of 2
+    floor.issue(order, component, 3, reported=False)
+    material_issues_flush(order=order)
+    dead = OutboxMessage.objects.filter(status=MessageStatus.PENDING).order_by("sequence").last()
+    OutboxMessage.objects.filter(pk=dead.pk).update(status=MessageStatus.DEAD_LETTER)
+    floor.issue(order, component, 1, reported=False)  # still in its batch
+    assert MaterialIssueBatch.objects.get().quantity == D(1)
+    received = snapshot((order, component, 10))
 
     done = run(snapshot=received)
 
     assert (done.pairs_total, done.variances_flagged) == (1, 0)
     assert not journals().exists()
-    assert wip(order) == {component.part_number: D(10)}
+    assert wip(order) == {component.part_number: D(16)}
 
 
 def test_insufficient_stock_leaves_the_journal_as_a_draft(floor):
@@ -500,6 +492,7 @@ class Pairs:
                 source=SOURCE,
                 actor=ACTOR,
             )
+            report_to_erp(order)
             self.orders.append(order)
 
     def snapshot(self, quantity=10, **special):
@@ -592,6 +585,19 @@ def test_api_stores_a_snapshot(erp_user):
     assert received.received_by == erp_user
     assert received.as_of.isoformat() == "2026-01-15T01:00:00+00:00"
     assert dict(received.lines.values_list("component_part", "uom")) == {"BOLT": "PCS", "NUT": ""}
+
+
+def test_api_replay_stores_one_snapshot(erp_user):
+    client, key = token_client(erp_user), new_key()
+    url = reverse("integration:erp-wip")
+
+    first = client.post(url, BODY, format="json", headers=key)
+    again = client.post(url, BODY, format="json", headers=key)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert ErpWipSnapshot.objects.count() == 1
 
 
 @pytest.mark.parametrize(
