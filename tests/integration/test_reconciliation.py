@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from integration.admin_reconciliation import RUN_NOW, ReconciliationRunAdmin
 from integration.choices import MessageKind, MessageStatus, NotificationKind, RunStatus
 from integration.models import (
     ErpWipLine,
@@ -749,8 +750,6 @@ def test_run_now_needs_the_add_permission(client, db):
 
 
 def test_admin_action_runs_for_those_who_may_run(db):
-    from integration.admin_reconciliation import RUN_NOW, ReconciliationRunAdmin
-
     model_admin = ReconciliationRunAdmin(ReconciliationRun, AdminSite(name="reconciliation"))
     request = RequestFactory().post("/")
     request._messages = CookieStorage(request)

@@ -1,0 +1,490 @@
+"""B2MML (ISA-95) documents: the ERP's schedule in, an order's actuals out. No HTTP here.
+
+In: an OperationsSchedule (V0700) or a ProductionSchedule (V0401). Parsing is lenient, as
+real ERP messages are: elements are matched on their local names whatever the namespace or
+prefix, and whatever the import does not use is ignored, even where the schema requires it.
+Only what a work order needs must be there: the request's ID, its produced material and
+that material's quantity.
+
+Out: an OperationsPerformance (V0700) that validates against the official schema
+(integration/b2mml_schemas/), so it is built element by element in the order of the
+schema's sequences.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import groupby
+from xml.etree import ElementTree as ET
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from execution.choices import JobKind, JobStatus
+from execution.models import PickingListLine, ReportAsFinishedLine, RouteCardLine
+from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, exact
+from mesproject.errors import ApplicationError
+from orders.choices import OrderStatus
+from orders.models import ProductionOrder, Route
+
+from .services.work_orders import WorkOrderInput
+
+NAMESPACE = "http://www.mesa.org/xml/B2MML"
+MAX_BYTES = 5 * 1024 * 1024
+WO_ID_MAX_LENGTH = ProductionOrder._meta.get_field("number").max_length
+DEFAULT_PRIORITY = 5
+
+# --- Schedule in ---------------------------------------------------------------------------
+
+REQUEST_TAGS = {"OperationsRequest", "ProductionRequest"}  # V0700, V0401
+REVISION_PROPERTY_TAGS = {"MaterialRequirementProperty", "MaterialProducedRequirementProperty"}
+REVISION_PARAMETER_TAGS = {"SegmentParameter", "Parameter"}
+
+
+def schedule_parse(xml: bytes) -> list[WorkOrderInput]:
+    """The work orders a schedule asks for, one per request, in document order.
+
+    revision is empty where the document names none: the part's current revision applies.
+    Raises ApplicationError(code="b2mml_invalid") naming the request and what is missing.
+    """
+    root = _document(xml)
+    requests = [element for element in root.iter() if _local(element) in REQUEST_TAGS]
+    if not requests:
+        raise _invalid(
+            "The document holds no OperationsRequest (V0700) or ProductionRequest (V0401).",
+            document=_local(root),
+        )
+    return [_request(request, index) for index, request in enumerate(requests, start=1)]
+
+
+def _invalid(message: str, **fields) -> ApplicationError:
+    return ApplicationError(message, code="b2mml_invalid", fields=fields)
+
+
+def _document(xml: bytes) -> ET.Element:
+    if len(xml) > MAX_BYTES:
+        raise _invalid(f"The document is larger than {MAX_BYTES // 2**20} MB.", size=len(xml))
+    try:
+        # No DTD at all (entity expansion, external entities): B2MML never needs one.
+        return fromstring(xml, forbid_dtd=True)
+    except DefusedXmlException:
+        raise _invalid("DTDs and entity declarations are not accepted.") from None
+    except ET.ParseError as error:
+        raise _invalid(f"The body is not well-formed XML: {error}.", xml=str(error)) from None
+
+
+def _local(element: ET.Element) -> str:
+    """The tag without its namespace: senders disagree on namespaces and prefixes."""
+    return element.tag.rpartition("}")[2]
+
+
+def _child(element: ET.Element, *names: str) -> ET.Element | None:
+    return next((child for child in element if _local(child) in names), None)
+
+
+def _text(element: ET.Element, *path: str) -> str:
+    """The stripped text at a path of child names; empty when any step is missing."""
+    for name in path:
+        element = _child(element, name)
+        if element is None:
+            return ""
+    return (element.text or "").strip()
+
+
+class _Request:
+    """Names a request in messages: by position, and by its ID when it has one."""
+
+    def __init__(self, element: ET.Element, index: int):
+        self.element = element
+        self.index = index
+        self.id = _text(element, "ID")
+
+    def __str__(self) -> str:
+        return f"Request {self.index}" + (f" ({self.id})" if self.id else "")
+
+    def invalid(self, problem: str, **fields) -> ApplicationError:
+        return _invalid(
+            f"{self}: {problem}.", request_id=self.id, request_index=self.index, **fields
+        )
+
+
+def _request(element: ET.Element, index: int) -> WorkOrderInput:
+    request = _Request(element, index)
+    produced = _produced(request)
+    part_number, quantity = "", ""
+    if produced is not None:
+        part_number = _text(produced, "MaterialDefinitionID")
+        quantity = _text(produced, "Quantity", "QuantityString")
+    # V0401: the product production rule names the product when the requirement does not.
+    part_number = part_number or _text(element, "ProductProductionRuleID")
+    required = {"ID": request.id, "produced material": part_number, "quantity": quantity}
+    missing = [name for name, value in required.items() if not value]
+    if missing:
+        raise request.invalid(f"missing {', '.join(missing)}", missing=missing)
+    if len(request.id) > WO_ID_MAX_LENGTH:
+        raise request.invalid(f"the ID is longer than {WO_ID_MAX_LENGTH} characters")
+    return WorkOrderInput(
+        wo_id=request.id,
+        part_number=part_number,
+        revision=_revision(element, produced),
+        qty_target=_quantity(request, quantity),
+        scheduled_start=_start(request),
+        priority=_priority(request),
+        site_code=_site(element),
+    )
+
+
+def _is_produced(element: ET.Element) -> bool:
+    name = _local(element)
+    if name == "MaterialProducedRequirement":  # V0401
+        return True
+    return name == "MaterialRequirement" and _text(element, "MaterialUse").casefold() == "produced"
+
+
+def _produced(request: _Request) -> ET.Element | None:
+    """The requirement for the material the request produces, in any of its segments.
+
+    Segments may repeat the produced material; two different ones leave the order's part
+    in doubt, so the request is refused rather than guessed.
+    """
+    produced = [element for element in request.element.iter() if _is_produced(element)]
+    parts = sorted({_text(element, "MaterialDefinitionID") for element in produced} - {""})
+    if len(parts) > 1:
+        raise request.invalid(
+            f"it produces several materials ({', '.join(parts)}), a work order makes one",
+            produced=parts,
+        )
+    with_part = [element for element in produced if _text(element, "MaterialDefinitionID")]
+    return (with_part or produced or [None])[0]
+
+
+def _revision(request: ET.Element, produced: ET.Element | None) -> str:
+    """A Revision property of the produced material, else a Revision parameter of the
+    request; empty when neither is there."""
+    scopes = ((produced, REVISION_PROPERTY_TAGS), (request, REVISION_PARAMETER_TAGS))
+    for scope, tags in scopes:
+        if scope is None:
+            continue
+        for element in scope.iter():
+            if _local(element) in tags and _text(element, "ID").casefold() == "revision":
+                return _text(element, "Value", "ValueString")
+    return ""
+
+
+def _fits_quantity_field(quantity: Decimal) -> bool:
+    normalized = quantity.normalize()
+    places = max(-normalized.as_tuple().exponent, 0)
+    integer_digits = max(normalized.adjusted() + 1, 0)
+    return places <= QUANTITY_PLACES and integer_digits <= QUANTITY_DIGITS - QUANTITY_PLACES
+
+
+def _quantity(request: _Request, text: str) -> Decimal:
+    try:
+        quantity = Decimal(text)
+    except InvalidOperation:
+        quantity = None
+    if quantity is None or not quantity.is_finite() or quantity <= 0:
+        raise request.invalid(f"quantity {text!r} is not a positive number", quantity=text)
+    if not _fits_quantity_field(quantity):
+        raise request.invalid(
+            f"quantity {text} has more than {QUANTITY_PLACES} decimals or is too large",
+            quantity=text,
+        )
+    return quantity
+
+
+def _datetime(request: _Request, text: str) -> datetime:
+    try:
+        value = parse_datetime(text)
+    except ValueError:
+        value = None
+    if value is None:
+        raise request.invalid(f"{text!r} is not an ISO 8601 date and time", start_time=text)
+    # xsd:dateTime may omit the offset: the plant's time zone is meant.
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def _start(request: _Request) -> datetime | None:
+    """StartTime, else the earliest EarliestStartTime of its segments."""
+    own = _text(request.element, "StartTime")
+    texts = [own] if own else [
+        (element.text or "").strip()
+        for element in request.element.iter()
+        if _local(element) == "EarliestStartTime"
+    ]
+    return min((_datetime(request, text) for text in texts if text), default=None)
+
+
+def _priority(request: _Request) -> int:
+    """Priority clamped to our 1..9 (1 the most urgent); absent: 5."""
+    text = _text(request.element, "Priority")
+    if not text:
+        return DEFAULT_PRIORITY
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise request.invalid(f"priority {text!r} is not a number", priority=text)
+    return min(max(int(value.to_integral_value(rounding=ROUND_HALF_UP)), 1), 9)
+
+
+def _site(request: ET.Element) -> str:
+    """The site the request's hierarchy scope (V0401: location) names, if it names one;
+    empty: the site of the routing's first operation."""
+    scope = _child(request, "HierarchyScope", "Location")
+    while scope is not None:
+        level = _text(scope, "EquipmentLevel") or _text(scope, "EquipmentElementLevel")
+        if level.casefold() == "site":
+            return _text(scope, "EquipmentID")
+        scope = _child(scope, "HierarchyScopeChild", "Location")
+    return ""
+
+
+# --- Performance out -----------------------------------------------------------------------
+
+RESPONSE_STATE = {
+    OrderStatus.CREATED: "Waiting",
+    OrderStatus.RELEASED: "Ready",
+    OrderStatus.IN_PROGRESS: "Running",
+    OrderStatus.COMPLETED: "Completed",
+    OrderStatus.CLOSED: "Closed",
+    OrderStatus.CANCELED: "Aborted",
+}
+SEGMENT_STATE = {
+    JobStatus.NOT_STARTED: "Waiting",
+    JobStatus.STARTED: "Running",
+    JobStatus.STOPPED: "Paused",
+    JobStatus.COMPLETED: "Completed",
+}
+CONSUMED, PRODUCED = "Consumed", "Produced"
+MINUTES = "min"
+
+
+@dataclass
+class _Material:
+    use: str
+    part_number: str
+    lot: str
+    quantity: Decimal
+    unit: str
+
+
+@dataclass
+class _Segment:
+    """One route operation of the order, with what was reported on it."""
+
+    operation_number: int | None
+    name: str
+    resource: str = ""
+    state: str = "Waiting"
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    good: Decimal = Decimal(0)
+    scrap: Decimal = Decimal(0)
+    minutes: Decimal = Decimal(0)
+    materials: list[_Material] = field(default_factory=list)
+
+
+def operations_performance(order: ProductionOrder) -> bytes:
+    """The order's actuals as a B2MML V0700 OperationsPerformance document (UTF-8)."""
+    segments = _segments(order)
+    root = ET.Element(_q("OperationsPerformance"))
+    _add(root, "ID", order.number)
+    _add(root, "Description", f"Actuals of work order {order.number}")
+    _add(root, "PublishedDate", timezone.now().isoformat())
+    _add(root, "OperationsType", "Production")
+    _add(root, "PerformanceState", RESPONSE_STATE[order.status])
+    _response(_add(root, "OperationsResponse"), order, segments)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=NAMESPACE)
+
+
+def _q(name: str) -> str:
+    return f"{{{NAMESPACE}}}{name}"
+
+
+def _add(parent: ET.Element, name: str, text: str | None = None) -> ET.Element:
+    element = ET.SubElement(parent, _q(name))
+    element.text = text
+    return element
+
+
+def _number(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _response(response: ET.Element, order: ProductionOrder, segments: list[_Segment]) -> None:
+    _add(response, "ID", order.number)
+    _add(response, "Description", f"{order.item.part_number} rev {order.revision}")
+    starts = [s.started_at for s in segments if s.started_at]
+    ends = [s.ended_at for s in segments]
+    if starts:
+        _add(response, "StartTime", min(starts).isoformat())
+    if all(ends):
+        _add(response, "EndTime", max(ends).isoformat())
+    _hierarchy_scope(response, order.site.code)
+    _add(response, "OperationsType", "Production")
+    _add(response, "OperationsRequestID", order.number)
+    _add(response, "ResponseState", RESPONSE_STATE[order.status])
+    for segment in segments:
+        _segment(_add(response, "SegmentResponse"), order, segment)
+
+
+def _hierarchy_scope(parent: ET.Element, site_code: str) -> None:
+    scope = _add(parent, "HierarchyScope")
+    _add(scope, "EquipmentID", site_code)
+    _add(scope, "EquipmentLevel", "Site")
+
+
+def _segment(element: ET.Element, order: ProductionOrder, segment: _Segment) -> None:
+    number = segment.operation_number
+    segment_id = order.number if number is None else str(number)
+    _add(element, "ID", segment_id)
+    _add(element, "Description", segment.name)
+    if segment.started_at:
+        _add(element, "ActualStartTime", segment.started_at.isoformat())
+    if segment.ended_at:
+        _add(element, "ActualEndTime", segment.ended_at.isoformat())
+    _add(element, "OperationsType", "Production")
+    _add(element, "OperationsRequestID", order.number)
+    _add(element, "SegmentState", segment.state)
+    _segment_data(element, "QuantityGood", segment.good, order.unit.code)
+    _segment_data(element, "QuantityScrap", segment.scrap, order.unit.code)
+    _segment_data(element, "LaborMinutes", segment.minutes, MINUTES)
+    if segment.resource:
+        equipment = _add(element, "EquipmentActual")
+        _add(equipment, "ID", segment.resource)
+        _add(equipment, "EquipmentID", segment.resource)
+    for index, material in enumerate(segment.materials, start=1):
+        _material_actual(_add(element, "MaterialActual"), f"{segment_id}.{index}", material)
+
+
+def _segment_data(parent: ET.Element, name: str, value: Decimal, unit: str) -> None:
+    data = _add(parent, "SegmentData")
+    _add(data, "ID", name)
+    element = _add(data, "Value")
+    _add(element, "ValueString", _number(value))
+    _add(element, "DataType", "decimal")
+    _add(element, "UnitOfMeasure", unit)
+
+
+def _material_actual(element: ET.Element, actual_id: str, m: _Material) -> None:
+    _add(element, "ID", actual_id)
+    _add(element, "MaterialDefinitionID", m.part_number)
+    if m.lot:
+        _add(element, "MaterialLotID", m.lot)
+    _add(element, "MaterialUse", m.use)
+    quantity = _add(element, "Quantity")
+    _add(quantity, "QuantityString", _number(m.quantity))
+    _add(quantity, "DataType", "decimal")
+    _add(quantity, "UnitOfMeasure", m.unit)
+
+
+# --- What the export reports (a constant number of queries) ---------------------------------
+
+
+def _segments(order: ProductionOrder) -> list[_Segment]:
+    """One segment per operation, with its route card totals; consumed material in the
+    segment of its operation and produced material in the last one, where the order's
+    output comes off. An order with no operation at all gets one segment for itself."""
+    segments = _operation_segments(order) or [_Segment(None, order.item.part_number)]
+    by_number = {segment.operation_number: segment for segment in segments}
+    for total in _route_card_totals(order):
+        segment = by_number.get(total["operation_number"], segments[-1])
+        segment.good += exact(total["good"])
+        segment.scrap += exact(total["scrap"])
+        segment.minutes += exact(total["minutes"])
+    for operation_number, material in _consumed(order):
+        by_number.get(operation_number, segments[-1]).materials.append(material)
+    segments[-1].materials.extend(_produced_materials(order))
+    return segments
+
+
+def _operation_segments(order: ProductionOrder) -> list[_Segment]:
+    """A released order's own jobs; before release, the operations of its routing."""
+    jobs = list(order.jobs.select_related("resource").order_by("operation_number", "kind"))
+    if jobs:
+        return [
+            _job_segment(list(group))
+            for _, group in groupby(jobs, key=lambda job: job.operation_number)
+        ]
+    route = order.route or Route.objects.filter(item=order.item, revision=order.revision).first()
+    if route is None:
+        return []
+    return [
+        _Segment(operation.operation_number, operation.name, operation.resource.code)
+        for operation in route.operations.select_related("resource")
+    ]
+
+
+def _job_segment(jobs: list) -> _Segment:
+    """An operation's setup and process jobs: the process job tells the state; the times
+    span both."""
+    process = next((job for job in jobs if job.kind == JobKind.PROCESS), jobs[0])
+    starts = [job.started_at for job in jobs if job.started_at]
+    ends = [job.completed_at for job in jobs]
+    return _Segment(
+        operation_number=process.operation_number,
+        name=process.operation_name,
+        resource=process.resource.code,
+        state="Held" if process.on_hold else SEGMENT_STATE[process.status],
+        started_at=min(starts, default=None),
+        ended_at=max(ends) if all(ends) else None,
+    )
+
+
+def _route_card_totals(order: ProductionOrder):
+    return (
+        RouteCardLine.objects.filter(order=order)
+        .values("operation_number")
+        .annotate(good=Sum("quantity_good"), scrap=Sum("quantity_scrap"), minutes=Sum("minutes"))
+        .order_by("operation_number")
+    )
+
+
+def _consumed(order: ProductionOrder) -> list[tuple[int | None, _Material]]:
+    """Picking list lines net per operation, component and lot (returns deducted)."""
+    rows = (
+        PickingListLine.objects.filter(order=order)
+        .values("operation_number", "component__part_number", "component__unit__code", "lot__number")
+        .annotate(quantity=Sum("quantity"))
+        .order_by("operation_number", "component__part_number", "lot__number")
+    )
+    return [
+        (
+            row["operation_number"],
+            _Material(
+                CONSUMED,
+                row["component__part_number"],
+                row["lot__number"] or "",
+                exact(row["quantity"]),
+                row["component__unit__code"],
+            ),
+        )
+        for row in rows
+        if exact(row["quantity"])
+    ]
+
+
+def _produced_materials(order: ProductionOrder) -> list[_Material]:
+    """Good output reported as finished, per item and lot or serial."""
+    rows = (
+        ReportAsFinishedLine.objects.filter(order=order)
+        .values("item__part_number", "item__unit__code", "lot__number")
+        .annotate(quantity=Sum("quantity_good"))
+        .order_by("item__part_number", "lot__number")
+    )
+    return [
+        _Material(
+            PRODUCED,
+            row["item__part_number"],
+            row["lot__number"] or "",
+            exact(row["quantity"]),
+            row["item__unit__code"],
+        )
+        for row in rows
+        if exact(row["quantity"])
+    ]
