@@ -33,7 +33,8 @@ def worker_env() -> dict:
     return env
 
 
-def start_worker(*extra: str) -> subprocess.Popen:
+def start_worker(*extra: str, env: dict | None = None) -> subprocess.Popen:
+    """A worker process; env adds settings from the environment (e.g. the ERP endpoint)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -47,7 +48,7 @@ def start_worker(*extra: str) -> subprocess.Popen:
             *extra,
         ],
         cwd=ROOT,
-        env=worker_env(),
+        env={**worker_env(), **(env or {})},
         start_new_session=True,
     )
 

@@ -25,4 +25,5 @@ urlpatterns = [
         name="routing",
     ),
     path("", include("integration.api.urls_reconciliation")),
+    path("", include("integration.api.urls_b2mml")),
 ]

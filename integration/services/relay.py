@@ -47,6 +47,9 @@ def message_body(message: OutboxMessage) -> bytes:
         "message_type": message.kind,
         "stream": message.stream,
         "sequence": message.sequence,
+        # Each attempt is a distinct request (its own signature), so a quick retry is never
+        # mistaken for a captured request replayed; transaction_uuid stays the duplicate key.
+        "attempt": message.attempts,
         **message.payload,
     }
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
