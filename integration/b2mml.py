@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from execution.choices import JobKind, JobStatus
 from execution.models import PickingListLine, ReportAsFinishedLine, RouteCardLine
-from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, exact
+from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, QUANTUM, exact
 from mesproject.errors import ApplicationError
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, Route
@@ -94,6 +94,15 @@ def _text(element: ET.Element, *path: str) -> str:
     return (element.text or "").strip()
 
 
+def _descendant_texts(element: ET.Element, name: str) -> list[str]:
+    texts = (
+        (descendant.text or "").strip()
+        for descendant in element.iter()
+        if _local(descendant) == name
+    )
+    return [text for text in texts if text]
+
+
 class _Request:
     """Names a request in messages: by position, and by its ID when it has one."""
 
@@ -157,28 +166,32 @@ def _produced(request: _Request) -> ET.Element | None:
             f"it produces several materials ({', '.join(parts)}), a work order makes one",
             produced=parts,
         )
-    with_part = [element for element in produced if _text(element, "MaterialDefinitionID")]
-    return (with_part or produced or [None])[0]
+    for element in produced:
+        if _text(element, "MaterialDefinitionID"):
+            return element
+    # V0401 may name the product by its production rule only: the quantity is still here.
+    return produced[0] if produced else None
 
 
-def _revision(request: ET.Element, produced: ET.Element | None) -> str:
+def _revision(element: ET.Element, produced: ET.Element | None) -> str:
     """A Revision property of the produced material, else a Revision parameter of the
     request; empty when neither is there."""
-    scopes = ((produced, REVISION_PROPERTY_TAGS), (request, REVISION_PARAMETER_TAGS))
+    scopes = ((produced, REVISION_PROPERTY_TAGS), (element, REVISION_PARAMETER_TAGS))
     for scope, tags in scopes:
         if scope is None:
             continue
-        for element in scope.iter():
-            if _local(element) in tags and _text(element, "ID").casefold() == "revision":
-                return _text(element, "Value", "ValueString")
+        for candidate in scope.iter():
+            if _local(candidate) in tags and _text(candidate, "ID").casefold() == "revision":
+                return _text(candidate, "Value", "ValueString")
     return ""
 
 
 def _fits_quantity_field(quantity: Decimal) -> bool:
-    normalized = quantity.normalize()
-    places = max(-normalized.as_tuple().exponent, 0)
-    integer_digits = max(normalized.adjusted() + 1, 0)
-    return places <= QUANTITY_PLACES and integer_digits <= QUANTITY_DIGITS - QUANTITY_PLACES
+    """At most QUANTITY_PLACES decimals and QUANTITY_DIGITS digits in all. The size is
+    checked first, without arithmetic: 1E+999999999 would overflow the decimal context."""
+    if quantity.adjusted() >= QUANTITY_DIGITS - QUANTITY_PLACES:
+        return False
+    return quantity == quantity.quantize(QUANTUM)
 
 
 def _quantity(request: _Request, text: str) -> Decimal:
@@ -210,12 +223,8 @@ def _datetime(request: _Request, text: str) -> datetime:
 def _start(request: _Request) -> datetime | None:
     """StartTime, else the earliest EarliestStartTime of its segments."""
     own = _text(request.element, "StartTime")
-    texts = [own] if own else [
-        (element.text or "").strip()
-        for element in request.element.iter()
-        if _local(element) == "EarliestStartTime"
-    ]
-    return min((_datetime(request, text) for text in texts if text), default=None)
+    texts = [own] if own else _descendant_texts(request.element, "EarliestStartTime")
+    return min((_datetime(request, text) for text in texts), default=None)
 
 
 def _priority(request: _Request) -> int:
@@ -229,13 +238,15 @@ def _priority(request: _Request) -> int:
         value = None
     if value is None or not value.is_finite():
         raise request.invalid(f"priority {text!r} is not a number", priority=text)
-    return min(max(int(value.to_integral_value(rounding=ROUND_HALF_UP)), 1), 9)
+    # Clamped before rounding, so that a huge value never becomes a huge int.
+    clamped = min(max(value, Decimal(1)), Decimal(9))
+    return int(clamped.to_integral_value(rounding=ROUND_HALF_UP))
 
 
-def _site(request: ET.Element) -> str:
+def _site(element: ET.Element) -> str:
     """The site the request's hierarchy scope (V0401: location) names, if it names one;
     empty: the site of the routing's first operation."""
-    scope = _child(request, "HierarchyScope", "Location")
+    scope = _child(element, "HierarchyScope", "Location")
     while scope is not None:
         level = _text(scope, "EquipmentLevel") or _text(scope, "EquipmentElementLevel")
         if level.casefold() == "site":
@@ -299,6 +310,7 @@ def operations_performance(order: ProductionOrder) -> bytes:
     _add(root, "OperationsType", "Production")
     _add(root, "PerformanceState", RESPONSE_STATE[order.status])
     _response(_add(root, "OperationsResponse"), order, segments)
+    ET.indent(root)  # people read these too
     return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=NAMESPACE)
 
 
@@ -449,7 +461,9 @@ def _consumed(order: ProductionOrder) -> list[tuple[int | None, _Material]]:
     """Picking list lines net per operation, component and lot (returns deducted)."""
     rows = (
         PickingListLine.objects.filter(order=order)
-        .values("operation_number", "component__part_number", "component__unit__code", "lot__number")
+        .values(
+            "operation_number", "component__part_number", "component__unit__code", "lot__number"
+        )
         .annotate(quantity=Sum("quantity"))
         .order_by("operation_number", "component__part_number", "lot__number")
     )

@@ -6,6 +6,10 @@ from .services.idempotency import idempotency_keys_purge
 from .services.operations import heartbeat_record
 from .services.outbox import material_issues_flush, relay_nudge_clear
 from .services.relay import outbox_deliver
+from .tasks_reconciliation import reconcile_wip_nightly, reconcile_wip_now
+
+# Celery loads integration.tasks; the reconciliation tasks live next door.
+__all__ = ["reconcile_wip_nightly", "reconcile_wip_now"]
 
 
 @shared_task(ignore_result=True)

@@ -14,6 +14,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
     path("floor/", include("execution.urls")),
+    path(
+        "integration/",
+        include(("integration.urls_reconciliation", "integration-pages")),
+    ),
     path("api/v1/inventory/", include("inventory.api.urls")),
     path("api/v1/", include("execution.api.urls")),
     path("api/v1/", include("integration.api.urls")),

@@ -43,8 +43,10 @@ from execution.models import (
 )
 from execution.services.attendance import attendance_day_calculate
 from integration.models import Heartbeat
-from inventory.choices import Tracking
+from inventory import services as inventory_services
+from inventory.choices import SourceType, Tracking
 from inventory.models import UnitConversion
+from inventory.services import InventoryActor, Source
 from orders import services
 from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder, ProductionOrderMaterial
@@ -138,6 +140,81 @@ def _attendance_day(ctx):
     )
 
 
+def _wip_snapshot(ctx, user=None):
+    from integration.services.reconciliation import erp_wip_snapshot_receive
+
+    lines = [{"wo_id": "WO-1", "component_part": "P-1", "quantity": "2"}]
+    return erp_wip_snapshot_receive(as_of=timezone.now(), lines=lines, user=user)
+
+
+def _reconciliation_run(ctx):
+    from integration.services.reconciliation import reconciliation_run
+
+    return reconciliation_run(trigger="command", actor_label="test", snapshot=_wip_snapshot(ctx))
+
+
+def _dead_letter(ctx):
+    from integration.services import outbox
+
+    message = outbox.outbox_enqueue(stream="WO-1", kind="scrap", payload={"wo_id": "WO-1"})
+    outbox.dead_letter(message, "rejected by the ERP", now=timezone.now())
+    return message
+
+
+def _change_request(ctx):
+    from integration.services.work_orders import work_order_change
+
+    order = advance_order(make_order(), S.IN_PROGRESS)
+    return work_order_change(order=order, changes={"qty_target": 20}, actor=Actor(process="erp"))[1]
+
+
+def _idempotency_key(ctx):
+    from integration.services.idempotency import idempotency_claim
+
+    return idempotency_claim(
+        user=ctx["admin"], key="k-1", fingerprint="f", method="POST", path="/api/v1/x/"
+    ).record
+
+
+def _issue_batch(ctx):
+    from integration.models import MaterialIssueBatch
+
+    floor = floor_history()
+    order = floor.order(1)
+    inventory_services.inventory_issue(
+        item=floor.components["FRAME"],
+        quantity=1,
+        lot="FR-1",
+        location=floor.resources[0].input_location,
+        order_ref=order.number,
+        source=Source(SourceType.MANUAL, "admin-test"),
+        actor=InventoryActor(process="test"),
+    )
+    return MaterialIssueBatch.objects.get(order=order)
+
+
+def _force_close(ctx):
+    from integration.services.work_orders import work_order_close
+
+    order = advance_order(make_order(), S.IN_PROGRESS)
+    work_order_close(order=order, mode="force", actor=Actor(process="erp"))
+    return order.force_close_request
+
+
+def _mapping(ctx):
+    from integration.models import DefectReasonMapping
+
+    return DefectReasonMapping.objects.create(
+        defect=ReasonCodeFactory(), erp_reason_code="ERP-1", cost_center="CC-1"
+    )
+
+
+def _notification(ctx):
+    from integration.services.notifications import notify
+
+    return notify(kind="dead_letter", roles=["it"], title="Alert")[0]
+
+
 # One object per model, made the way the application makes it.
 BUILDERS = {
     "auth.Group": lambda ctx: Group.objects.create(name="Planners"),
@@ -210,6 +287,16 @@ BUILDERS = {
     "integration.Heartbeat": lambda ctx: Heartbeat.objects.create(
         name="worker", last_seen=timezone.now(), count=3
     ),
+    "integration.ErpWipSnapshot": lambda ctx: _wip_snapshot(ctx, ctx["admin"]),
+    "integration.ErpWipLine": lambda ctx: _wip_snapshot(ctx).lines.get(),
+    "integration.ReconciliationRun": _reconciliation_run,
+    "integration.OutboxMessage": _dead_letter,
+    "integration.ChangeRequest": _change_request,
+    "integration.IdempotencyKey": _idempotency_key,
+    "integration.MaterialIssueBatch": _issue_batch,
+    "integration.ForceCloseRequest": _force_close,
+    "integration.DefectReasonMapping": _mapping,
+    "integration.Notification": _notification,
 }
 # Admins whose change URL is keyed by something else than the object's pk.
 OBJECT_IDS = {"authtoken.TokenProxy": lambda obj: obj.user_id}

@@ -7,7 +7,5 @@ from .b2mml import B2mmlScheduleView, WorkOrderB2mmlView
 
 urlpatterns = [
     path("b2mml/schedule/", B2mmlScheduleView.as_view(), name="b2mml-schedule"),
-    path(
-        "work-orders/<str:wo_id>/b2mml/", WorkOrderB2mmlView.as_view(), name="work-order-b2mml"
-    ),
+    path("work-orders/<str:wo_id>/b2mml/", WorkOrderB2mmlView.as_view(), name="work-order-b2mml"),
 ]

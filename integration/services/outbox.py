@@ -65,6 +65,7 @@ def relay_nudge_clear() -> None:
         logger.warning("could not clear the relay nudge", exc_info=True)
 
 
+@transaction.atomic
 def outbox_enqueue(
     *,
     stream: str,

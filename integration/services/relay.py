@@ -10,6 +10,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -47,9 +48,10 @@ def message_body(message: OutboxMessage) -> bytes:
         "message_type": message.kind,
         "stream": message.stream,
         "sequence": message.sequence,
-        # Each attempt is a distinct request (its own signature), so a quick retry is never
-        # mistaken for a captured request replayed; transaction_uuid stays the duplicate key.
-        "attempt": message.attempts,
+        # Each send is a distinct request (its own signature, even when a crash rolled the
+        # attempt count back), so a quick resend is never mistaken for a captured request
+        # replayed; transaction_uuid stays the ERP's duplicate key.
+        "attempt_id": uuid.uuid4().hex,
         **message.payload,
     }
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()

@@ -209,7 +209,8 @@ MES_PROCESSOR_INTERVAL_SECONDS = env_int("MES_PROCESSOR_INTERVAL_SECONDS", 60)
 MES_PROCESSOR_NUDGE = env_bool("MES_PROCESSOR_NUDGE", True)
 MES_PROCESSOR_BATCH = env_int("MES_PROCESSOR_BATCH", 500)
 
-# ERP contract (docs/integration.md).
+# ERP contract (docs/integration.md). A WIP snapshot of 100,000 lines is ~10 MB of JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024 * 1024)
 MES_IDEMPOTENCY_KEY_DAYS = env_int("MES_IDEMPOTENCY_KEY_DAYS", 30)
 # A key claimed longer ago than this whose request never finished (a killed process) may be
 # taken over by a retry instead of answering 409 forever.

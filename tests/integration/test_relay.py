@@ -47,6 +47,7 @@ def _assert_exactly_once_in_order(erp_simulator, messages) -> None:
 def test_messages_are_signed_delivered_once_and_in_order(erp_simulator, settings):
     settings.MES_ERP_ENDPOINT_URL = erp_simulator.messages_url
     settings.MES_ERP_SIGNING_SECRETS = [SECRET]
+    settings.MES_OUTBOX_THREADS = 1  # threads would not see this test's transaction
     messages = _enqueue(["WO-A", "WO-B"], 3)
     summary = outbox_deliver()
     assert summary.delivered == 6
@@ -59,6 +60,7 @@ def test_messages_are_signed_delivered_once_and_in_order(erp_simulator, settings
 def test_a_wrong_secret_is_refused_by_the_erp_and_lands_in_the_dlq(erp_simulator, settings):
     settings.MES_ERP_ENDPOINT_URL = erp_simulator.messages_url
     settings.MES_ERP_SIGNING_SECRETS = ["not-the-secret"]
+    settings.MES_OUTBOX_THREADS = 1
     (message,) = _enqueue(["WO-S"], 1)
     outbox_deliver()
     message.refresh_from_db()
@@ -70,6 +72,7 @@ def test_a_wrong_secret_is_refused_by_the_erp_and_lands_in_the_dlq(erp_simulator
 def test_a_rejected_message_holds_its_order_and_retry_releases_it(erp_simulator, settings):
     settings.MES_ERP_ENDPOINT_URL = erp_simulator.messages_url
     settings.MES_ERP_SIGNING_SECRETS = [SECRET]
+    settings.MES_OUTBOX_THREADS = 1
     erp_simulator.set_mode("reject", count=1, match={"stream": "WO-R"})
     messages = _enqueue(["WO-R", "WO-OK"], 2)
     outbox_deliver()
