@@ -9,6 +9,11 @@ BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-mesproject.settings.base}
+# The demo's ERP is the simulator in the repository (integration/erp_simulator.py): the
+# outbox really delivers to it, signed. Its record: http://127.0.0.1:$ERP_PORT/control/messages
+ERP_PORT=${ERP_PORT:-8765}
+export MES_ERP_ENDPOINT_URL=${MES_ERP_ENDPOINT_URL:-http://127.0.0.1:$ERP_PORT/api/messages}
+export MES_ERP_SIGNING_SECRETS=${MES_ERP_SIGNING_SECRETS:-demo-erp-secret}
 
 $BIN/python manage.py migrate --no-input -v 0
 $BIN/python manage.py setup_roles
@@ -23,6 +28,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+$BIN/python manage.py erp_simulator --port "$ERP_PORT" --quiet &
+pids+=($!)
 # One worker process is enough for the demo; SQLite serializes writers anyway.
 $BIN/celery -A mesproject worker --pool=solo --loglevel=INFO &
 pids+=($!)
@@ -35,6 +42,7 @@ cat <<MSG
 
   MES back office is running: http://$HOST:$PORT/admin/
   API docs: http://$HOST:$PORT/api/docs/   health: http://$HOST:$PORT/healthz
+  ERP simulator (what the MES reported): http://127.0.0.1:$ERP_PORT/control/messages
   Demo logins (password demo-mes-2026): admin, planner, supervisor, it
   Stop with Ctrl-C.
 

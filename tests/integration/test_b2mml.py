@@ -338,6 +338,14 @@ INVALID_BODIES = {
         operations_schedule(operations_request("WO-5", "P-1", "0")),
         {"request_id": "WO-5", "quantity": "0"},
     ),
+    "quantity too precise": (
+        operations_schedule(operations_request("WO-5b", "P-1", "1.0000001")),
+        {"request_id": "WO-5b", "quantity": "1.0000001"},
+    ),
+    "quantity beyond any context": (
+        operations_schedule(operations_request("WO-5c", "P-1", "1E+999999999")),
+        {"request_id": "WO-5c", "quantity": "1E+999999999"},
+    ),
     "bad start time": (
         operations_schedule(operations_request("WO-6", "P-1", "5", start="next monday")),
         {"request_id": "WO-6", "start_time": "next monday"},
@@ -361,6 +369,24 @@ def test_an_invalid_document_is_refused_with_b2mml_invalid(erp, product, case):
     assert answer["message"]
     assert fields.items() <= answer["fields"].items(), answer
     assert not ProductionOrder.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_document_above_5_mb_is_refused(erp, product):
+    padding = "<!--" + "x" * (5 * 2**20) + "-->"
+    request = operations_request("WO-BIG", product.item.part_number, "5")
+    response = post_schedule(erp, operations_schedule(request, padding))
+    assert response.status_code == 400
+    assert response.json()["code"] == "b2mml_invalid"
+    assert not ProductionOrder.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("priority", "expected"), [("3", 3), ("0", 1), ("-4", 1), ("2.5", 3), ("1E+999999999", 9)]
+)
+def test_the_priority_is_clamped_to_1_to_9(priority, expected):
+    request = operations_request("WO-P", "P-1", "5", priority=priority)
+    assert schedule_parse(operations_schedule(request))[0].priority == expected
 
 
 def test_two_different_produced_materials_are_refused_not_guessed():
