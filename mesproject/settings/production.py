@@ -20,3 +20,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# The development signing secret would let anyone forge messages the ERP trusts.
+if MES_ERP_ENDPOINT_URL:  # noqa: F405
+    MES_ERP_SIGNING_SECRETS = env_required("MES_ERP_SIGNING_SECRETS").split(",")
