@@ -383,16 +383,16 @@ def _segment_data(parent: ET.Element, name: str, value: Decimal, unit: str) -> N
     _add(element, "UnitOfMeasure", unit)
 
 
-def _material_actual(element: ET.Element, actual_id: str, m: _Material) -> None:
+def _material_actual(element: ET.Element, actual_id: str, material: _Material) -> None:
     _add(element, "ID", actual_id)
-    _add(element, "MaterialDefinitionID", m.part_number)
-    if m.lot:
-        _add(element, "MaterialLotID", m.lot)
-    _add(element, "MaterialUse", m.use)
+    _add(element, "MaterialDefinitionID", material.part_number)
+    if material.lot:
+        _add(element, "MaterialLotID", material.lot)
+    _add(element, "MaterialUse", material.use)
     quantity = _add(element, "Quantity")
-    _add(quantity, "QuantityString", _number(m.quantity))
+    _add(quantity, "QuantityString", _number(material.quantity))
     _add(quantity, "DataType", "decimal")
-    _add(quantity, "UnitOfMeasure", m.unit)
+    _add(quantity, "UnitOfMeasure", material.unit)
 
 
 # --- What the export reports (a constant number of queries) ---------------------------------

@@ -52,7 +52,9 @@ class JsonAnswers(DefaultContentNegotiation):
 
 class ImportedWorkOrderSerializer(serializers.Serializer):
     wo_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    # A plain string: a second OrderStatus enum would rename the work order's in the
+    # OpenAPI document (settings has no ENUM_NAME_OVERRIDES entry for it).
+    status = serializers.CharField(help_text=f"One of {', '.join(OrderStatus.values)}.")
     created = serializers.BooleanField(help_text="False: the existing Created order was updated.")
 
 
