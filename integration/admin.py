@@ -98,7 +98,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "dead_lettered_at",
         "canceled_by",
     )
-    list_select_related = ()
 
     def has_add_permission(self, request):
         return False
@@ -199,7 +198,6 @@ class DefectReasonMappingAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("defect__code", "erp_reason_code", "cost_center")
     list_select_related = ("defect",)
-    autocomplete_fields = ()
 
 
 @admin.register(Notification)

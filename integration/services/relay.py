@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -39,7 +39,6 @@ class DeliverySummary:
     delivered: int = 0
     failed: int = 0
     dead_lettered: int = 0
-    outcomes: list[str] = field(default_factory=list)
 
 
 def message_body(message: OutboxMessage) -> bytes:
