@@ -1,5 +1,8 @@
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch
 
 from .models import Heartbeat
 
@@ -17,3 +20,27 @@ def health(request):
             "worker_beats": beat.count if beat else 0,
         }
     )
+
+
+# Where each role starts: the first page of this list the user may open.
+_START_PAGES = [
+    ("execution.add_rawregistration", "terminal:home"),
+    ("execution.change_job", "dashboard:index"),
+    ("orders.add_productionorder", "planner:order_list"),
+    ("integration.view_outboxmessage", "it:outbox"),
+    ("orders.view_productionorder", "dashboard:index"),
+]
+
+
+@login_required
+def home(request):
+    """Sends each user to the page of their role; staff without one go to the admin."""
+    for permission, url_name in _START_PAGES:
+        if request.user.has_perm(permission) and not request.user.is_superuser:
+            try:
+                return redirect(url_name)
+            except NoReverseMatch:
+                continue
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return render(request, "home.html")

@@ -1,17 +1,23 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from integration.views import health
+from integration.views import health, home
 
 admin.site.site_header = "MES back office"
 admin.site.site_title = "MES back office"
 admin.site.index_title = "Master data and production orders"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", home, name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("execution.urls_dashboard")),
+    path("planner/", include("execution.urls_planner")),
+    path("supervisor/", include("execution.urls_supervisor")),
+    path("terminal/", include("execution.urls_terminal")),
+    path("it/", include("integration.urls_it")),
+    path("inbox/", include("integration.urls_inbox")),
     path("healthz", health, name="health"),
     path("floor/", include("execution.urls")),
     path(

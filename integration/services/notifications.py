@@ -58,5 +58,14 @@ def notifications_for(user):
     return Notification.objects.filter(role__in=roles)
 
 
+def unread_count(user) -> int:
+    """The header's badge: one query, whatever the number of roles or notifications."""
+    return (
+        Notification.objects.filter(role__in=user.groups.values("name"))
+        .exclude(read_by=user)
+        .count()
+    )
+
+
 def notification_mark_read(*, notification: Notification, user) -> None:
     notification.read_by.add(user)

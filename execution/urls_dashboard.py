@@ -1,0 +1,7 @@
+"""Browser pages: dashboard."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "dashboard"
+
+urlpatterns = []

@@ -1,0 +1,7 @@
+"""Browser pages: supervisor."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "supervisor"
+
+urlpatterns = []
