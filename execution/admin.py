@@ -35,6 +35,7 @@ from .models import (
     Worker,
 )
 from .services.jobs import job_plan_change
+from .services.terminal import PIN_MAX_DIGITS, PIN_MIN_DIGITS, worker_set_pin
 from .views import registrations_act
 
 
@@ -43,13 +44,40 @@ class PayAgreementAdmin(SimpleHistoryAdmin):
     list_display = ("code", "name", "standard_minutes_per_day", "overtime_after_minutes")
 
 
+class WorkerForm(forms.ModelForm):
+    """The PIN is write-only: typed here, stored hashed by the service, never shown."""
+
+    new_pin = forms.CharField(
+        label="New PIN",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="4 to 8 digits, for signing in at a terminal. Leave empty to keep the PIN.",
+    )
+
+    class Meta:
+        model = Worker
+        fields = ("badge_id", "name", "site", "pay_agreement", "is_active")
+
+    def clean_new_pin(self):
+        pin = self.cleaned_data["new_pin"].strip()
+        if pin and not (pin.isdigit() and PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS):
+            raise ValidationError(f"A PIN is {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits.")
+        return pin
+
+
 @admin.register(Worker)
 class WorkerAdmin(SimpleHistoryAdmin):
+    form = WorkerForm
     list_display = ("badge_id", "name", "site", "pay_agreement", "is_active")
     list_select_related = ("site", "pay_agreement")
     list_filter = ("site", "pay_agreement", "is_active")
     search_fields = ("badge_id", "name")
-    exclude = ("pin_hash",)
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("new_pin"):
+            worker_set_pin(worker=obj, pin=form.cleaned_data["new_pin"])
 
 
 @admin.register(Terminal)

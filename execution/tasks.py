@@ -2,8 +2,10 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from mesproject.jobs import finished_now, progress_reporter
 from orders.services import Actor
 
 from .services.attendance import attendance_days_calculate
@@ -14,6 +16,35 @@ from .services.processing import registrations_process
 def process_raw_registrations() -> str:
     """Beat (every minute) and the arrival nudge: process what is pending."""
     return str(registrations_process(batch=settings.MES_PROCESSOR_BATCH))
+
+
+# store_eager_result: run eagerly (tests, a debugging shell) the progress page still
+# finds the outcome.
+@shared_task(bind=True, ignore_result=False, store_eager_result=True)
+def process_pending_now(self) -> dict:
+    """The processing log's "Process pending now": the same run as beat's, watched on a
+    progress page (registrations done of those waiting), then this return value."""
+    report = progress_reporter(self, lambda done, total: f"{done} of {total} registrations")
+    # The processor's own actor, as when beat runs it: the person only chose the moment.
+    summary = registrations_process(batch=settings.MES_PROCESSOR_BATCH, on_progress=report)
+    held = f", {len(summary.held_lanes)} lane(s) held" if summary.held_lanes else ""
+    done = summary.processed + summary.failed
+    return {
+        "done": done,
+        "total": done,
+        "processed": summary.processed,
+        "failed": summary.failed,
+        "text": f"Processed {summary.processed}, failed {summary.failed}{held}.",
+        "link": _failed_link() if summary.failed else "",
+        "finished_at": finished_now(),
+    }
+
+
+def _failed_link() -> str:
+    try:
+        return reverse("floor:processing_log") + "?status=failed"
+    except NoReverseMatch:
+        return ""  # a worker-only URLconf
 
 
 @shared_task(ignore_result=True)

@@ -1,7 +1,11 @@
-"""Browser pages: dashboard."""
+"""Browser pages: the supervisors' dashboard, mounted under /dashboard/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views_dashboard
 
 app_name = "dashboard"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views_dashboard.index, name="index"),
+]

@@ -12,17 +12,18 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from mesproject.errors import ApplicationError
+from mesproject.jobs import JobNotStarted, job_start
 from orders.services import Actor
 
 from .choices import RegistrationKind, RegistrationStatus
 from .models import RawRegistration
-from .services.processing import registrations_process
 from .services.registrations import registration_cancel, registration_process_again
+from .tasks import process_pending_now
 
 PAGE_SIZE = 50
 VIEW_PERMISSION = "execution.view_rawregistration"
@@ -169,9 +170,26 @@ def registrations_cancel(request):
 @login_required
 @require_POST
 def registrations_process_pending(request):
-    """Run the processor now, in this request (what the beat job does every minute)."""
+    """Run the processor now (what beat does every minute) in a worker, and send the person
+    to its progress page: a long backlog must not hold the request."""
     _require(request, CHANGE_PERMISSION)
-    summary = registrations_process()
-    level = messages.WARNING if summary.failed or summary.held_lanes else messages.SUCCESS
-    messages.add_message(request, level, f"Processing done: {summary}.")
-    return _back(request)
+    try:
+        job = job_start(
+            process_pending_now,
+            label="Processing pending registrations",
+            permission=CHANGE_PERMISSION,
+            user=request.user,
+        )
+    except JobNotStarted:
+        messages.error(
+            request,
+            "The processing run could not be started: the job queue is not reachable. "
+            "Beat runs the processor every minute once it is back.",
+        )
+        return _back(request)
+    try:
+        # By name: the progress page belongs to the IT pages (integration), above execution.
+        return redirect(reverse("it:task_progress", args=[job.task_id]))
+    except NoReverseMatch:
+        messages.info(request, "Processing started; the log fills as it goes.")
+        return _back(request)

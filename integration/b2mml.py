@@ -12,7 +12,7 @@ schema's sequences.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import groupby
 from xml.etree import ElementTree as ET
@@ -216,8 +216,13 @@ def _datetime(request: _Request, text: str) -> datetime:
         value = None
     if value is None:
         raise request.invalid(f"{text!r} is not an ISO 8601 date and time", start_time=text)
-    # xsd:dateTime may omit the offset: the plant's time zone is meant.
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
+    # xsd:dateTime may omit the offset: the plant's time zone is meant. Kept in UTC: Python
+    # reads offsets up to 23:59, PostgreSQL only up to 15:59.
+    try:
+        value = value if timezone.is_aware(value) else timezone.make_aware(value)
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise request.invalid(f"{text!r} is out of range", start_time=text) from None
 
 
 def _start(request: _Request) -> datetime | None:

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -376,7 +377,14 @@ def _floor(site, resources):
     """Pay agreements, workers, one terminal per resource, absence and indirect codes."""
     day = PayAgreement.objects.create(code="DAY", name="Day shift, 8 h", paid_breaks=False)
     for badge, name in WORKERS:
-        Worker.objects.create(badge_id=badge, name=name, site=site, pay_agreement=day)
+        Worker.objects.create(
+            badge_id=badge,
+            name=name,
+            site=site,
+            pay_agreement=day,
+            # A demo worker's PIN is their badge number.
+            pin_hash=make_password(badge),
+        )
     for code, resource in resources.items():
         Terminal.objects.create(
             code=f"T-{code}",

@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "execution.view_job",
         *_codenames(["view", "add", "change"], {"orders": _ORDERS}),
         "orders.view_ordertransitionlog",
+        # The ERP messages of an order, shown on the planner's order page.
+        "integration.view_outboxmessage",
     ],
     SUPERVISOR: [
         *_codenames(["view"], _MASTER_DATA),
@@ -89,6 +91,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             },
         ),
         *_codenames(["view", "add"], {"integration": ["reconciliationrun"]}),
+        # The adjustment journals the reconciliation writes, linked from its run page.
+        "inventory.view_adjustmentjournal",
         *_codenames(["view", "add", "change"], {"integration": ["defectreasonmapping"]}),
         *_codenames(
             ["view", "add", "change"],

@@ -9,4 +9,10 @@ app_name = "inbox"
 urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_read"),
+    path("change-requests/", views.change_request_list, name="change_requests"),
+    path(
+        "change-requests/<int:pk>/decide/",
+        views.change_request_decide,
+        name="change_request_decide",
+    ),
 ]

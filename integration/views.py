@@ -23,9 +23,10 @@ def health(request):
 
 
 # Where each role starts: the first page of this list the user may open.
+# Supervisors may also post registrations, so their dashboard comes before the terminal.
 _START_PAGES = [
-    ("execution.add_rawregistration", "terminal:home"),
     ("execution.change_job", "dashboard:index"),
+    ("execution.add_rawregistration", "terminal:home"),
     ("orders.add_productionorder", "planner:order_list"),
     ("integration.view_outboxmessage", "it:outbox"),
     ("orders.view_productionorder", "dashboard:index"),

@@ -1,8 +1,9 @@
-"""Browser pages of the WIP reconciliation: the runs, one run's variances, "Run now".
+"""Browser pages of the WIP reconciliation: the runs, one run's variances and the adjustment
+journal it wrote, "Run reconciliation now".
 
 Viewing needs integration.view_reconciliationrun; running needs
-integration.add_reconciliationrun. "Run now" runs the service in the request (a run is a few
-constant queries plus the flagged lines) and reports its counts on the run's page.
+integration.add_reconciliationrun. "Run now" starts the run in a worker and sends the
+person to its progress page (it:task_progress), which links the run when it is done.
 """
 
 from django.contrib import messages
@@ -13,13 +14,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from inventory.fields import show
+from inventory.models import InventoryTransaction
+from mesproject.jobs import JobNotStarted, job_start
 
 from .models import ReconciliationRun
-from .services.reconciliation import reconciliation_run, run_summary
+from .tasks_reconciliation import reconcile_wip_now
 
 PAGE_SIZE = 50
 VIEW_PERMISSION = "integration.view_reconciliationrun"
 RUN_PERMISSION = "integration.add_reconciliationrun"
+# The journal itself lives in the admin; IT may not have it, so the run page lists its rows.
+VIEW_JOURNAL = "inventory.view_adjustmentjournal"
 
 
 def _require(request, permission: str) -> None:
@@ -32,12 +37,22 @@ def _require(request, permission: str) -> None:
 def reconciliation_list(request):
     if request.method == "POST":
         _require(request, RUN_PERMISSION)
-        run = reconciliation_run(
-            trigger="button", actor_label=f"user:{request.user.get_username()}"
-        )
-        level = messages.WARNING if run.variances_flagged else messages.SUCCESS
-        messages.add_message(request, level, run_summary(run))
-        return redirect("integration-pages:reconciliation-detail", pk=run.pk)
+        try:
+            job = job_start(
+                reconcile_wip_now,
+                label="WIP reconciliation",
+                permission=RUN_PERMISSION,
+                user=request.user,
+                kwargs={"actor_label": f"user:{request.user.get_username()}", "trigger": "button"},
+            )
+        except JobNotStarted:
+            messages.error(
+                request,
+                "The reconciliation could not be started: the job queue is not reachable. "
+                "Try again in a minute; the nightly run goes ahead anyway.",
+            )
+            return redirect("integration-pages:reconciliation-list")
+        return redirect("it:task_progress", task_id=job.task_id)
     _require(request, VIEW_PERMISSION)
     runs = ReconciliationRun.objects.select_related("snapshot", "adjustment_journal").order_by(
         "-started_at", "-id"
@@ -48,6 +63,7 @@ def reconciliation_list(request):
         {
             "page": Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page")),
             "can_run": request.user.has_perm(RUN_PERMISSION),
+            "can_open_journal": request.user.has_perm(VIEW_JOURNAL),
         },
     )
 
@@ -69,4 +85,26 @@ def reconciliation_detail(request, pk: int):
             "mes": show(variance.mes_quantity),
             "variance": show(variance.variance),
         }
-    return render(request, "integration/reconciliation_detail.html", {"run": run, "page": page})
+    entries = None
+    journal = run.adjustment_journal
+    if journal is not None and journal.posting_id:
+        # The ledger rows the posted journal wrote (they share its posting id).
+        rows = (
+            InventoryTransaction.objects.filter(posting_id=journal.posting_id)
+            .select_related("item", "location__warehouse", "lot", "unit")
+            .order_by("id")
+        )
+        entries = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("entries"))
+        for entry in entries:
+            entry.shown = show(entry.quantity)
+    return render(
+        request,
+        "integration/reconciliation_detail.html",
+        {
+            "run": run,
+            "page": page,
+            "entries": entries,
+            "can_run": request.user.has_perm(RUN_PERMISSION),
+            "can_open_journal": request.user.has_perm(VIEW_JOURNAL),
+        },
+    )

@@ -1,7 +1,7 @@
 """Domain errors and the one error body every API failure uses: {code, message, fields}."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -63,6 +63,27 @@ def api_exception_handler(exc, context):
         message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
         response.data = error_body(code, str(message))
     return response
+
+
+class ApiNotFoundMiddleware:
+    """A path under /api/ that no route matches (an unknown path, or a path parameter the
+    route's pattern refuses, such as an id with a dot) gets the API's JSON 404 instead of
+    Django's HTML page: API callers always read {code, message, fields}."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == status.HTTP_404_NOT_FOUND
+            and request.path.startswith("/api/")
+            and "json" not in response.get("Content-Type", "")
+        ):
+            return JsonResponse(
+                error_body("not_found", "No such resource."), status=status.HTTP_404_NOT_FOUND
+            )
+        return response
 
 
 class ErrorSerializer(serializers.Serializer):

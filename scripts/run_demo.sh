@@ -40,10 +40,11 @@ pids+=($!)
 
 cat <<MSG
 
-  MES back office is running: http://$HOST:$PORT/admin/
+  MES back office is running: http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)
   API docs: http://$HOST:$PORT/api/docs/   health: http://$HOST:$PORT/healthz
   ERP simulator (what the MES reported): http://127.0.0.1:$ERP_PORT/control/messages
-  Demo logins (password demo-mes-2026): admin, planner, supervisor, it
+  Demo logins (password demo-mes-2026): planner, supervisor, it, operator (a terminal), admin
+  Workers at a terminal: badges 1001-1008, each PIN the same as the badge
   Stop with Ctrl-C.
 
 MSG

@@ -63,6 +63,10 @@ def test_make_run_serves_the_admin_login_and_runs_background_jobs(tmp_path):
         assert health["database"] == "sqlite"
         # Assets are served locally by the app itself (plants run without internet).
         assert fetch(f"{base}/static/admin/css/base.css")[0] == 200
+        assert fetch(f"{base}/static/vendor/htmx/htmx-2.0.11.min.js")[0] == 200
+        # The pages' sign-in, where `make run` sends people first.
+        sign_in = fetch(f"{base}/accounts/login/")
+        assert sign_in[0] == 200 and "Sign in" in sign_in[1]
         # Two beats: beat scheduled the task twice and the worker wrote it through the
         # filesystem broker, no server involved.
         assert health["worker_beats"] >= 2, (tmp_path / "run.log").read_text()

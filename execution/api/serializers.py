@@ -164,8 +164,8 @@ def registration_input(data: dict) -> RegistrationInput:
 
 class RegistrationOutSerializer(serializers.ModelSerializer):
     registration_uuid = serializers.UUIDField(source="uuid")
-    badge_id = serializers.CharField(source="worker.badge_id", default=None)
-    order = serializers.CharField(source="order.number", default=None)
+    badge_id = serializers.CharField(source="worker.badge_id", default=None, allow_null=True)
+    order = serializers.CharField(source="order.number", default=None, allow_null=True)
 
     class Meta:
         model = RawRegistration

@@ -1,7 +1,11 @@
 """POST /api/v1/registrations/: terminals and scale units; GET: the processing log."""
 
+from datetime import UTC
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import BasePermission
@@ -36,11 +40,30 @@ class RegistrationPermission(BasePermission):
         )
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, handed on in UTC. Python takes an offset up to 23:59, PostgreSQL
+    only up to 15:59: handed on as it came, "...-19:11" was a 500. In UTC it is a plain time,
+    or one out of range (year 1 at +14:00): a 400, never an error of the database."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("The time is out of range.", code="overflow") from None
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class RegistrationFilter(filters.FilterSet):
     badge_id = filters.CharFilter(field_name="worker__badge_id")
     order = filters.CharFilter(field_name="order__number")
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = RawRegistration

@@ -96,3 +96,51 @@ def job_plan_change(
     job._change_reason = f"plan changed by {actor.label}"
     job.save()
     return job
+
+
+PLAN_UP, PLAN_DOWN = "up", "down"
+
+
+@transaction.atomic
+def job_plan_move(*, job: Job, direction: str, actor: Actor = SYSTEM) -> Job:
+    """Move a job one place up or down in its resource's operational plan.
+
+    The plan is the resource's jobs not completed yet (completed ones are history), in
+    sequence order. The job and its neighbour swap sequences through job_plan_change, so its
+    refusals apply; equal sequences (possible: nothing forbids them) renumber the plan.
+    """
+    if direction not in (PLAN_UP, PLAN_DOWN):
+        raise NotAllowed(f"Unknown direction {direction!r}.", code="invalid_direction")
+    resource_id = Job.objects.filter(pk=job.pk).values_list("resource_id", flat=True).get()
+    # Lock the whole plan in pk order, so two supervisors reordering one resource queue
+    # instead of deadlocking.
+    plan = list(
+        Job.objects.select_for_update()
+        .select_related("order", "resource")
+        .filter(resource_id=resource_id)
+        .exclude(status=JobStatus.COMPLETED)
+        .order_by("pk")
+    )
+    plan.sort(key=lambda j: (j.sequence, j.pk))
+    position = next((i for i, j in enumerate(plan) if j.pk == job.pk), None)
+    if position is None:
+        # Completed (or moved to another resource) meanwhile: the usual refusal.
+        return job_plan_change(job=job, actor=actor)
+    other = position - 1 if direction == PLAN_UP else position + 1
+    moved = plan[position]
+    if not 0 <= other < len(plan):
+        where = "first" if direction == PLAN_UP else "last"
+        raise NotAllowed(
+            f"Job {moved} is {where} in the plan of {moved.resource.code} already.",
+            code="job_plan_edge",
+        )
+    neighbour = plan[other]
+    if moved.sequence != neighbour.sequence:
+        job_plan_change(job=neighbour, sequence=moved.sequence, actor=actor)
+        return job_plan_change(job=moved, sequence=neighbour.sequence, actor=actor)
+    plan[position], plan[other] = neighbour, moved
+    base = plan[0].sequence
+    for index, each in enumerate(plan):
+        if each.sequence != base + index * 10:
+            job_plan_change(job=each, sequence=base + index * 10, actor=actor)
+    return Job.objects.get(pk=job.pk)

@@ -20,7 +20,9 @@ def processor_nudge() -> None:
         return
     try:
         if cache.add(NUDGE_KEY, 1, timeout=NUDGE_SECONDS):
-            current_app.send_task(PROCESSOR_TASK, retry=False)
+            # No publish retries, no result subscription: a broker outage costs the caller
+            # an exception here, never a wait on the result store.
+            current_app.send_task(PROCESSOR_TASK, retry=False, ignore_result=True)
     except Exception:  # the broker or cache is down: beat runs the processor within a minute
         logger.warning("could not nudge the registration processor", exc_info=True)
 

@@ -18,6 +18,7 @@ and a unique constraint on the source registration of every journal line stops a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -116,11 +117,22 @@ def _candidates(limit: int) -> list[tuple[int, str]]:
 
 
 def registrations_process(
-    *, batch: int = 500, limit: int | None = None, actor: Actor = PROCESSOR
+    *,
+    batch: int = 500,
+    limit: int | None = None,
+    actor: Actor = PROCESSOR,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ProcessingSummary:
-    """Process what is pending, batch after batch, until nothing more can go (or `limit`)."""
+    """Process what is pending, batch after batch, until nothing more can go (or `limit`).
+
+    on_progress(done, total) is called after each registration processed or failed; total is
+    what was waiting when the run began (or done, once more arrived meanwhile).
+    """
     processor_nudge_clear()
     summary = ProcessingSummary()
+    total = (
+        RawRegistration.objects.filter(status=RegistrationStatus.NEW).count() if on_progress else 0
+    )
     while limit is None or summary.processed + summary.failed < limit:
         progressed = False
         skipped: set[str] = set()
@@ -137,6 +149,9 @@ def registrations_process(
                 progressed = True
             else:
                 skipped.add(lane)  # busy elsewhere, or an earlier one must go first
+            if on_progress is not None and outcome is not None:
+                done = summary.processed + summary.failed
+                on_progress(done, max(total, done))
             if limit is not None and summary.processed + summary.failed >= limit:
                 break
         if not progressed:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from execution.choices import RegistrationKind
@@ -52,8 +52,9 @@ def _nudge_relay() -> None:
     """Wake the relay after a commit (at most once per window); beat sweeps anyway."""
     try:
         if cache.add(NUDGE_KEY, 1, timeout=NUDGE_SECONDS):
-            # No publish retries: with the broker down the write must not wait on it.
-            current_app.send_task(RELAY_TASK, retry=False)
+            # No publish retries: with the broker down the write must not wait on it; no
+            # result either (the task keeps none), so the result store is never waited on.
+            current_app.send_task(RELAY_TASK, retry=False, ignore_result=True)
     except Exception:
         logger.warning("could not nudge the outbox relay", exc_info=True)
 
@@ -334,10 +335,19 @@ def dead_letter(message: OutboxMessage, error: str, *, now, status_code=None) ->
             roles=[IT, SUPERVISOR],
             title=f"ERP message {message} is in the dead-letter queue",
             text=f"{error} Later messages of {message.stream} are held until it is delivered.",
-            link=reverse("admin:integration_outboxmessage_change", args=[message.pk]),
+            link=_message_link(message),
             dedup_key=f"outbox:{message.pk}",
             level=40,  # ERROR
         )
+
+
+def _message_link(message: OutboxMessage) -> str:
+    """The message's IT page (retry, fix, cancel from the browser); the admin when the URLconf
+    has no IT pages."""
+    try:
+        return reverse("it:outbox_message", args=[message.pk])
+    except NoReverseMatch:
+        return reverse("admin:integration_outboxmessage_change", args=[message.pk])
 
 
 def _requiredead_letter(message: OutboxMessage) -> OutboxMessage:

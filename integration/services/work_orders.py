@@ -189,7 +189,7 @@ def work_order_change(
         roles=[SUPERVISOR],
         title=f"The ERP asks to change running order {order.number}",
         text=", ".join(f"{k} -> {v}" for k, v in request.changes.items()),
-        link=reverse("admin:integration_changerequest_change", args=[request.pk]),
+        link=reverse("inbox:change_requests"),
     )
     return order, request
 

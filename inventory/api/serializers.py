@@ -14,8 +14,12 @@ from ..models import (
 class InventoryTransactionSerializer(serializers.ModelSerializer):
     part_number = serializers.CharField(source="item.part_number", read_only=True)
     unit = serializers.CharField(source="unit.code", read_only=True)
-    lot_number = serializers.CharField(source="lot.number", read_only=True, default=None)
-    location_code = serializers.CharField(source="location.code", read_only=True, default=None)
+    lot_number = serializers.CharField(
+        source="lot.number", read_only=True, default=None, allow_null=True
+    )
+    location_code = serializers.CharField(
+        source="location.code", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = InventoryTransaction
@@ -47,7 +51,9 @@ class InventoryTransactionSerializer(serializers.ModelSerializer):
 class OnHandSerializer(serializers.ModelSerializer):
     part_number = serializers.CharField(source="item.part_number", read_only=True)
     unit = serializers.CharField(source="item.unit.code", read_only=True)
-    lot_number = serializers.CharField(source="lot.number", read_only=True, default=None)
+    lot_number = serializers.CharField(
+        source="lot.number", read_only=True, default=None, allow_null=True
+    )
     location_code = serializers.CharField(source="location.code", read_only=True)
     site = serializers.CharField(source="location.warehouse.site.code", read_only=True)
 
@@ -96,7 +102,9 @@ class ReservationSerializer(serializers.ModelSerializer):
 
 class AdjustmentJournalLineSerializer(serializers.ModelSerializer):
     part_number = serializers.CharField(source="item.part_number", read_only=True)
-    lot_number = serializers.CharField(source="lot.number", read_only=True, default=None)
+    lot_number = serializers.CharField(
+        source="lot.number", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = AdjustmentJournalLine

@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "integration.middleware.IdempotencyMiddleware",
+    "mesproject.errors.ApiNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "mesproject.urls"
@@ -100,7 +101,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The API takes JSON bodies only (the B2MML schedule has its own XML parsers): a form body
+    # cannot carry the nested lines or a null, nor the transaction_uuid the idempotency
+    # middleware reads, so the schema does not offer it and the API answers 415.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "mesproject.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -114,6 +119,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "mesproject.schema.add_idempotency_contract",
+        "mesproject.schema.add_error_responses",
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the installed sidecar package, never a CDN: plants run offline.
@@ -208,6 +214,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 MES_DEMO_PASSWORD = "demo-mes-2026"
+# A worker signed in at a terminal is signed out after this long without a tap.
+MES_TERMINAL_IDLE_SECONDS = env_int("MES_TERMINAL_IDLE_SECONDS", 120)
 
 # Registrations: the processor runs every minute (beat) and is nudged when one arrives.
 MES_PROCESSOR_INTERVAL_SECONDS = env_int("MES_PROCESSOR_INTERVAL_SECONDS", 60)

@@ -372,6 +372,29 @@ def test_an_invalid_document_is_refused_with_b2mml_invalid(erp, product, case):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "start, stored",
+    [
+        # PostgreSQL takes offsets up to 15:59 only: handed on as it came, this was a 500.
+        ("2026-04-01T06:00:00-19:11", datetime(2026, 4, 2, 1, 11, tzinfo=UTC)),
+        ("0001-01-01T00:00:00+14:00", None),  # before year 1 in UTC: was a 500 on saving
+    ],
+)
+def test_a_start_time_at_any_offset_is_stored_in_utc_or_refused(erp, product, start, stored):
+    xml = operations_schedule(
+        operations_request("WO-9", product.item.part_number, "5", start=start)
+    )
+    response = post_schedule(erp, xml)
+    if stored is None:
+        assert response.status_code == 400 and response.json()["code"] == "b2mml_invalid"
+        assert response.json()["fields"]["start_time"] == start
+        assert not ProductionOrder.objects.exists()
+    else:
+        assert response.status_code == 201, response.json()
+        assert ProductionOrder.objects.get(number="WO-9").scheduled_start == stored
+
+
+@pytest.mark.django_db
 def test_a_document_above_5_mb_is_refused(erp, product):
     padding = "<!--" + "x" * (5 * 2**20) + "-->"
     request = operations_request("WO-BIG", product.item.part_number, "5")

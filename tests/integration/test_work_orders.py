@@ -1,8 +1,10 @@
 """The ERP's work-order contract through HTTP: every rule of the seed's recap table that is
 about work orders (create, change, close), with token authentication and idempotency keys."""
 
+import re
 import uuid
 from decimal import Decimal as D
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -15,7 +17,7 @@ from inventory.models import Reservation
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from orders.services import production_order_record_quantities, production_order_release
-from tests.api import new_key
+from tests.api import new_key, openapi_schema, response_codes
 from tests.factories import advance_order, make_order, make_releasable_product
 
 from .helpers import create_body, erp_client, operator_client, supervisor
@@ -213,6 +215,51 @@ def test_unknown_wo_id_is_404(erp):
     assert erp.get(detail("NOPE")).status_code == 404
     response = erp.patch(detail("NOPE"), {"priority": 2}, format="json", headers=new_key())
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_a_form_body_is_415_and_the_schema_offers_json_only(erp, product):
+    # A form cannot carry a BOM's lines or a null, nor the transaction_uuid the idempotency
+    # middleware reads: the contract is JSON, and so is what the schema offers.
+    body = create_body(product, "WO-14")
+    multipart = erp.post(CREATE, body, format="multipart", headers=new_key())
+    form = "application/x-www-form-urlencoded"
+    urlencoded = erp.post(CREATE, urlencode(body), content_type=form, headers=new_key())
+    for response in (multipart, urlencoded):
+        assert response.status_code == 415
+        assert response.json()["code"] == "unsupported_media_type"
+    assert not ProductionOrder.objects.filter(number="WO-14").exists()
+    schema = openapi_schema()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation and path != "/api/v1/b2mml/schedule/":
+                assert list(operation["requestBody"]["content"]) == ["application/json"]
+                assert "415" in response_codes(schema, path, method), (method, path)
+
+
+@pytest.mark.parametrize(
+    "qty, valid",
+    [
+        *[("12", True), ("0", True), ("12.", True), ("0.5", True), (".5", True)],
+        *[("", False), ("-1", False), (".", False), ("-", False)],
+    ],
+)
+def test_the_schema_pattern_of_a_quantity_matches_what_the_api_accepts(erp, product, qty, valid):
+    properties = openapi_schema()["components"]["schemas"]["WorkOrderCreate"]["properties"]
+    assert bool(re.fullmatch(properties["qty_target"]["pattern"], qty)) is valid
+    body = create_body(product, "WO-15", qty=qty)
+    response = erp.post(CREATE, body, format="json", headers=new_key())
+    refused = response.json().get("fields", {}) if response.status_code == 400 else {}
+    assert ("qty_target" not in refused) is valid, response.json()
+
+
+def test_the_schema_says_a_bom_and_a_routing_need_a_line(erp, product):
+    schemas = openapi_schema()["components"]["schemas"]
+    lines, operations = schemas["Bom"]["properties"]["lines"], schemas["Routing"]["properties"]
+    assert (lines["minItems"], lines["maxItems"]) == (1, 2000)
+    assert (operations["operations"]["minItems"], operations["operations"]["maxItems"]) == (1, 500)
+    url = f"/api/v1/boms/{product.item.part_number}/{product.item.revision}/"
+    response = erp.put(url, {"lines": []}, format="json", headers=new_key())
+    assert response.status_code == 400 and "lines" in response.json()["fields"]
 
 
 # --- Who may call ---------------------------------------------------------------------------

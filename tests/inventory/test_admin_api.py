@@ -12,6 +12,7 @@ from inventory import services
 from inventory.choices import JournalStatus, SourceType
 from inventory.models import AdjustmentJournal, InventoryTransaction
 from inventory.services import JournalLineInput, Source
+from tests.api import openapi_schema, response_codes
 
 from .factories import ItemFactory
 
@@ -201,6 +202,64 @@ def test_api_posts_a_journal_once(admin_client, item, stock, actor):
     detail = reverse("inventory:journal-detail", args=[journal.pk])
     assert admin_client.delete(detail).status_code == 405
     assert admin_client.patch(detail, {}, content_type="application/json").status_code == 405
+
+
+def test_api_rows_without_a_lot_or_location_read_null_as_the_schema_says(
+    admin_client, item, stock, receive, actor
+):
+    receive(item, 5, stock)
+    services.reservation_set(
+        item=item,
+        site=stock.warehouse.site,
+        quantity=D(2),
+        order_ref="WO-1",
+        source=Source(SourceType.ORDER_MATERIAL, "1"),
+        actor=actor,
+    )
+    services.adjustment_journal_create(
+        reason="count",
+        actor=actor,
+        lines=[JournalLineInput(item=item, location=stock, quantity=D(1))],
+    )
+    [on_hand] = admin_client.get(reverse("inventory:onhand-list")).json()["results"]
+    ledger = admin_client.get(reverse("inventory:transaction-list")).json()["results"]
+    [journal] = admin_client.get(reverse("inventory:journal-list")).json()["results"]
+    [reserve] = [entry for entry in ledger if entry["kind"] == "reserve"]
+    assert on_hand["lot_number"] is None and journal["lines"][0]["lot_number"] is None
+    assert reserve["lot_number"] is None and reserve["location_code"] is None
+    schemas = openapi_schema()["components"]["schemas"]
+    assert schemas["OnHand"]["properties"]["lot_number"]["nullable"]
+    assert schemas["InventoryTransaction"]["properties"]["lot_number"]["nullable"]
+    assert schemas["InventoryTransaction"]["properties"]["location_code"]["nullable"]
+    assert schemas["AdjustmentJournalLine"]["properties"]["lot_number"]["nullable"]
+
+
+def test_api_reads_document_their_refusals(admin_client):
+    missing = admin_client.get(reverse("inventory:journal-detail", args=[999999]))
+    bad_filter = admin_client.get(reverse("inventory:onhand-list"), {"item": "abc"})
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    assert (bad_filter.status_code, bad_filter.json()["code"]) == (400, "invalid")
+    schema = openapi_schema()
+    detail = response_codes(schema, "/api/v1/inventory/journals/{id}/", "get")
+    assert {"200", "401", "403", "404"} <= detail
+    assert {"200", "400", "401", "403"} <= response_codes(
+        schema, "/api/v1/inventory/on-hand/", "get"
+    )
+    post = response_codes(schema, "/api/v1/inventory/journals/{id}/post/", "post")
+    assert {"200", "401", "403", "404", "409"} <= post
+
+
+def test_an_api_path_no_route_takes_gets_the_json_404(admin_client):
+    # The router's id pattern takes no dot: Django itself answers, not the view.
+    for path in ("/api/v1/inventory/journals/1.5/", "/api/v1/no-such-thing/"):
+        response = admin_client.get(path)
+        assert response.status_code == 404, path
+        assert response.json() == {
+            "code": "not_found",
+            "message": "No such resource.",
+            "fields": {},
+        }
+    assert admin_client.get("/no-such-page/")["Content-Type"].startswith("text/html")
 
 
 def test_item_links_lead_to_its_stock_and_ledger(admin_client, item, stock, receive):

@@ -1,4 +1,4 @@
-"""Shared checks for browser pages: constant query counts, permission refusals."""
+"""Tests of the browser pages, and the checks they share: constant query counts."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

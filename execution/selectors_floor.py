@@ -1,0 +1,165 @@
+"""Reads of the supervisor's pages: the operational plan, the live floor, attendance days.
+
+Every function returns a queryset whose rows carry what the page shows (select_related or
+annotations), so a page runs the same number of queries whatever the row count.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+
+from inventory.models import Site
+from orders.choices import OrderStatus
+from orders.models import ProductionOrder, Resource
+
+from .choices import JobStatus, RegistrationKind, RegistrationStatus
+from .models import AttendanceDay, Job, JobActivity, RawRegistration, Worker
+
+K = RegistrationKind
+
+# --- Operational plan ---------------------------------------------------------------------------
+
+
+def plan_resources(*, site: Site | None = None) -> QuerySet[Resource]:
+    """Active resources with how many jobs wait, run and are held on each."""
+    open_jobs = ~Q(jobs__status=JobStatus.COMPLETED)
+    resources = Resource.objects.filter(is_active=True).select_related("site")
+    if site is not None:
+        resources = resources.filter(site=site)
+    return resources.annotate(
+        jobs_open=Count("jobs", filter=open_jobs),
+        jobs_running=Count("jobs", filter=Q(jobs__status=JobStatus.STARTED)),
+        jobs_on_hold=Count("jobs", filter=open_jobs & Q(jobs__on_hold=True)),
+    ).order_by("site__code", "code")
+
+
+def plan_jobs(*, resource: Resource, include_completed: bool = False) -> QuerySet[Job]:
+    """A resource's jobs in plan order, with their order and item."""
+    jobs = Job.objects.filter(resource=resource).select_related("order__item", "resource")
+    if not include_completed:
+        jobs = jobs.exclude(status=JobStatus.COMPLETED)
+    return jobs.order_by("sequence", "id")
+
+
+# --- Live floor ---------------------------------------------------------------------------------
+
+
+def _due_at():
+    """When a running job should be done: its first start plus its planned minutes."""
+    planned = ExpressionWrapper(
+        F("planned_minutes") * Value(timedelta(minutes=1)), output_field=DurationField()
+    )
+    return ExpressionWrapper(F("started_at") + planned, output_field=DateTimeField())
+
+
+def open_activities(*, site: Site | None = None) -> QuerySet[JobActivity]:
+    """Who is on which job since when: the activities not ended yet, oldest first."""
+    activities = JobActivity.objects.filter(ended_at__isnull=True).select_related(
+        "worker", "job__order__item", "job__resource"
+    )
+    if site is not None:
+        activities = activities.filter(job__resource__site=site)
+    return activities.order_by("started_at", "id")
+
+
+def late_jobs(*, now: datetime, site: Site | None = None) -> QuerySet[Job]:
+    """Running jobs (status Started) whose first start plus planned minutes is past."""
+    jobs = (
+        Job.objects.filter(status=JobStatus.STARTED, started_at__isnull=False)
+        .annotate(due_at=_due_at())
+        .filter(due_at__lt=now)
+        .select_related("order__item", "resource")
+    )
+    if site is not None:
+        jobs = jobs.filter(resource__site=site)
+    return jobs.order_by("due_at", "id")
+
+
+def late_orders(*, now: datetime, site: Site | None = None) -> QuerySet[ProductionOrder]:
+    """Released orders (no job started yet) whose scheduled start is past."""
+    orders = ProductionOrder.objects.filter(
+        status=OrderStatus.RELEASED, scheduled_start__lt=now
+    ).select_related("item")
+    if site is not None:
+        orders = orders.filter(site=site)
+    return orders.order_by("scheduled_start", "priority", "id")
+
+
+def _last(kinds, field: str = "kind", *, now: datetime):
+    """The worker's last registration of these kinds up to now (canceled ones aside), as the
+    registration service reads a worker's state (registrations.worker_clocked_in...)."""
+    return Subquery(
+        RawRegistration.objects.filter(
+            worker_id=OuterRef("pk"), kind__in=kinds, occurred_at__lte=now
+        )
+        .exclude(status=RegistrationStatus.CANCELED)
+        .order_by("-occurred_at", "-id")
+        .values(field)[:1]
+    )
+
+
+def workers_without_job(*, now: datetime, site: Site | None = None) -> QuerySet[Worker]:
+    """Workers clocked in with no job open, with what they do: a break, an indirect activity
+    (annotated break_since, indirect_code, indirect_since) or nothing registered.
+
+    Clocked in: the last clock-in / clock-out is a clock-in. On a break / on an indirect
+    activity: the last of its start, stop (or a clock-out) is a start.
+    """
+    breaks = (K.BREAK_START, K.BREAK_STOP, K.CLOCK_OUT)
+    indirect = (K.INDIRECT_START, K.INDIRECT_STOP, K.CLOCK_OUT)
+    workers = Worker.objects.filter(is_active=True)
+    if site is not None:
+        workers = workers.filter(site=site)
+    on_job = JobActivity.objects.filter(worker_id=OuterRef("pk"), ended_at__isnull=True)
+    workers = (
+        workers.annotate(
+            clock_kind=_last((K.CLOCK_IN, K.CLOCK_OUT), now=now),
+            on_job=Exists(on_job),
+        )
+        .filter(clock_kind=K.CLOCK_IN, on_job=False)
+        .annotate(
+            clocked_in_at=_last((K.CLOCK_IN,), "occurred_at", now=now),
+            break_kind=_last(breaks, now=now),
+            break_at=_last(breaks, "occurred_at", now=now),
+            indirect_kind=_last(indirect, now=now),
+            indirect_at=_last(indirect, "occurred_at", now=now),
+            indirect_code=_last(indirect, "indirect_activity__code", now=now),
+            indirect_name=_last(indirect, "indirect_activity__description", now=now),
+        )
+        .annotate(
+            # Idle people first (who needs a look), then breaks, then indirect work.
+            state_rank=Case(
+                When(break_kind=K.BREAK_START, then=Value(1)),
+                When(indirect_kind=K.INDIRECT_START, then=Value(2)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .select_related("site")
+    )
+    return workers.order_by("state_rank", "clocked_in_at", "id")
+
+
+# --- Attendance ---------------------------------------------------------------------------------
+
+
+def attendance_days() -> QuerySet[AttendanceDay]:
+    """Attendance days, newest date first, with the worker, site and pay agreement."""
+    return AttendanceDay.objects.select_related("worker__site", "worker__pay_agreement").order_by(
+        "-date", "worker__badge_id", "id"
+    )

@@ -1,0 +1,107 @@
+"""Forms of the IT pages: the outbox and idempotency-key filters, the payload fix."""
+
+import json
+
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+
+from .choices import MessageKind, MessageStatus
+from .models import OutboxMessage
+
+HELD = "held"
+# The real statuses, plus "held": a pending message waiting behind an earlier open one.
+STATUS_CHOICES = [
+    ("", "Any status"),
+    (MessageStatus.DEAD_LETTER, MessageStatus.DEAD_LETTER.label),
+    (HELD, "Held (behind a dead letter)"),
+    (MessageStatus.PENDING, MessageStatus.PENDING.label),
+    (MessageStatus.DELIVERED, MessageStatus.DELIVERED.label),
+    (MessageStatus.CANCELED, MessageStatus.CANCELED.label),
+]
+
+
+def dead_letters_before(*, stream, sequence):
+    """Earlier dead letters of the stream: they hold the message (a pending one before it
+    is only the queue, not a hold)."""
+    return OutboxMessage.objects.filter(
+        stream=stream, sequence__lt=sequence, status=MessageStatus.DEAD_LETTER
+    )
+
+
+def with_held(queryset):
+    """Annotate `held`: pending, behind a dead letter of its stream."""
+    return queryset.annotate(
+        held=Q(status=MessageStatus.PENDING)
+        & Exists(dead_letters_before(stream=OuterRef("stream"), sequence=OuterRef("sequence")))
+    )
+
+
+def _date(label):
+    return forms.DateField(
+        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class OutboxFilter(forms.Form):
+    """Read from the query string; an invalid value is shown, not applied."""
+
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *MessageKind.choices], required=False)
+    stream = forms.CharField(label="Work order / stream", max_length=80, required=False)
+    date_from = _date("Created from")
+    date_to = _date("Created to")
+
+    def apply(self, queryset):
+        self.is_valid()
+        data = self.cleaned_data
+        status = data.get("status")
+        if status == HELD:
+            queryset = queryset.filter(held=True)
+        elif status:
+            queryset = queryset.filter(status=status)
+        if data.get("kind"):
+            queryset = queryset.filter(kind=data["kind"])
+        if data.get("stream", "").strip():
+            queryset = queryset.filter(stream__iexact=data["stream"].strip())
+        if data.get("date_from"):
+            queryset = queryset.filter(created_at__date__gte=data["date_from"])
+        if data.get("date_to"):
+            queryset = queryset.filter(created_at__date__lte=data["date_to"])
+        return queryset
+
+
+class PrettyJSONField(forms.JSONField):
+    """Shown indented and sorted: IT reads and edits it by hand."""
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value  # what was typed, as typed
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+class FixPayloadForm(forms.Form):
+    payload = PrettyJSONField(
+        label="Payload (JSON object)",
+        widget=forms.Textarea(attrs={"rows": 16, "cols": 80, "spellcheck": "false"}),
+        help_text="Saving sends the corrected message again at once.",
+    )
+
+    def clean_payload(self):
+        payload = self.cleaned_data["payload"]
+        if not isinstance(payload, dict):
+            raise forms.ValidationError("The payload must be a JSON object: { ... }.")
+        return payload
+
+
+class IdempotencyKeyFilter(forms.Form):
+    key = forms.CharField(label="Key (exact)", max_length=255, required=False)
+    caller = forms.CharField(label="Caller (user name)", max_length=150, required=False)
+
+    def apply(self, queryset):
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("key", "").strip():
+            queryset = queryset.filter(key=data["key"].strip())
+        if data.get("caller", "").strip():
+            queryset = queryset.filter(user__username__iexact=data["caller"].strip())
+        return queryset
