@@ -240,6 +240,9 @@ def test_the_page_draws_each_chart_with_its_numbers(supervisor, day):
         list_url = ""
     if list_url:
         assert f'href="{list_url}?status=in_progress"' in html
+        # Each order in the WIP and late tables opens its order page.
+        assert f'href="{reverse("planner:order_detail", args=[day.a.pk])}"' in html
+        assert f'href="{reverse("planner:order_detail", args=[day.c.pk])}"' in html
 
 
 def test_without_a_date_it_shows_the_last_24_hours(supervisor, day):
