@@ -3,6 +3,7 @@ again every run), free ports, percentiles, the code version and the machine's st
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -80,3 +81,14 @@ def postgres_version() -> str:
         cursor.execute("SHOW synchronous_commit")
         sync = cursor.fetchone()[0]
     return f"PostgreSQL {server}, synchronous_commit={sync}"
+
+
+def forget_nudges(redis_url: str) -> None:
+    """Seeding and enqueueing nudge the processor and the relay (Celery tasks queued in the
+    bench's Redis db, where no worker listens): drop them with the debounce keys."""
+    import redis
+
+    with contextlib.suppress(redis.RedisError):
+        redis.Redis.from_url(redis_url).delete(
+            "celery", "integration:relay-nudged", "execution:processor-nudged"
+        )

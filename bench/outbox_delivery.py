@@ -50,6 +50,7 @@ from _common import (  # noqa: E402
     ROOT,
     code_version,
     database_name,
+    forget_nudges,
     free_port,
     machine,
     postgres_version,
@@ -336,14 +337,6 @@ def main() -> None:
             shutil.rmtree(erp_dir, ignore_errors=True)
         forget_nudges(args.redis_url)
         shutil.rmtree(var_dir, ignore_errors=True)
-
-
-def forget_nudges(redis_url: str) -> None:
-    """The enqueue nudges queued deliver_outbox tasks in the bench's Redis db: drop them."""
-    import redis
-
-    with contextlib.suppress(redis.RedisError):
-        redis.Redis.from_url(redis_url).delete("celery", "integration:relay-nudged")
 
 
 def run(args, simulator: Simulator) -> None:

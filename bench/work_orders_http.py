@@ -58,6 +58,7 @@ from _common import (  # noqa: E402
     ROOT,
     code_version,
     database_name,
+    forget_nudges,
     free_port,
     machine,
     percentile,
@@ -348,6 +349,7 @@ def main() -> None:
     try:
         run(args, url, Path(var_dir))
     finally:
+        forget_nudges(args.redis_url)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

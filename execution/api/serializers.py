@@ -199,3 +199,12 @@ class AcceptedSerializer(serializers.Serializer):
     registration_uuid = serializers.UUIDField()
     replayed = serializers.BooleanField()
     registrations = RegistrationOutSerializer(many=True)
+
+
+class BatchAnsweredSerializer(serializers.Serializer):
+    results = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="One per registration posted, in order: its own `status` (202, 200 for a "
+        "replay, or the refusal's) with the answer (as for one registration) or the refusal "
+        "({code, message, fields}).",
+    )

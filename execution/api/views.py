@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -19,6 +19,7 @@ from ..models import RawRegistration
 from ..services.registrations import registration_accept
 from .serializers import (
     AcceptedSerializer,
+    BatchAnsweredSerializer,
     RegistrationInSerializer,
     RegistrationOutSerializer,
     registration_input,
@@ -104,10 +105,24 @@ class RegistrationViewSet(
     queryset = RawRegistration.objects.select_related("worker", "order").order_by("-id")
 
     @extend_schema(
-        request=RegistrationInSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="RegistrationPost",
+            serializers=[RegistrationInSerializer, RegistrationInSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
         responses={
             202: AcceptedSerializer,
-            200: OpenApiResponse(AcceptedSerializer, description="A replay: the first answer."),
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="RegistrationAnswered",
+                    serializers=[AcceptedSerializer, BatchAnsweredSerializer],
+                    resource_type_field_name=None,
+                    many=False,
+                ),
+                description="One registration: a replay, the first answer. A list: each "
+                "registration answered on its own.",
+            ),
             400: OpenApiResponse(description="Malformed, or an unknown reference."),
             409: OpenApiResponse(description="Refused by the worker's or the job's state."),
             422: OpenApiResponse(description="Master data missing (e.g. a put-away location)."),

@@ -176,6 +176,17 @@ def test_a_list_is_answered_item_by_item(floor):
     assert RawRegistration.objects.count() == 1
 
 
+def test_the_schema_takes_a_list_and_describes_its_answer(floor):
+    response = floor.client.post("/api/v1/registrations/", [], format="json", headers=new_key())
+    assert response.status_code == 200 and response.json() == {"results": []}
+    schemas = openapi_schema()["components"]["schemas"]
+    listed = {"type": "array", "items": {"$ref": "#/components/schemas/RegistrationIn"}}
+    assert listed in schemas["RegistrationPost"]["oneOf"]
+    answered = schemas["RegistrationAnswered"]["oneOf"]
+    assert {"$ref": "#/components/schemas/BatchAnswered"} in answered
+    assert schemas["BatchAnswered"]["required"] == ["results"]
+
+
 # --- Refused, with a reason, storing nothing --------------------------------------------------
 
 

@@ -249,6 +249,15 @@ def test_api_reads_document_their_refusals(admin_client):
     assert {"200", "401", "403", "404", "409"} <= post
 
 
+def test_api_list_limit_is_capped(admin_client, item, stock, receive):
+    receive(item, 5, stock)
+    url = reverse("inventory:transaction-list")
+    for limit in ("425221473238401090060288", "5000"):  # past the database's bigint: a 500
+        response = admin_client.get(url, {"limit": limit})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == 1
+
+
 def test_an_api_path_no_route_takes_gets_the_json_404(admin_client):
     # The router's id pattern takes no dot: Django itself answers, not the view.
     for path in ("/api/v1/inventory/journals/1.5/", "/api/v1/no-such-thing/"):
