@@ -33,7 +33,13 @@ def test_make_run_serves_the_admin_login_and_runs_background_jobs(tmp_path):
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
     }
-    env.update(PORT=str(port), MES_VAR_DIR=str(tmp_path), MES_HEARTBEAT_SECONDS="2")
+    # Its own ports: another `make run` (or its ERP simulator) may be up on this machine.
+    env.update(
+        PORT=str(port),
+        ERP_PORT=str(free_port()),
+        MES_VAR_DIR=str(tmp_path),
+        MES_HEARTBEAT_SECONDS="2",
+    )
     log = (tmp_path / "run.log").open("w")
     process = subprocess.Popen(
         ["make", "run"],

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from .. import selectors, services
 from ..models import AdjustmentJournal, InventoryTransaction, OnHand, Reservation
+from .permissions import ModelPermissions
 from .serializers import (
     AdjustmentJournalSerializer,
     InventoryTransactionSerializer,
@@ -29,6 +30,7 @@ class InventoryTransactionFilter(filters.FilterSet):
 class InventoryTransactionViewSet(viewsets.ReadOnlyModelViewSet):
     """The ledger: list and read only, never changed."""
 
+    permission_classes = [ModelPermissions]
     serializer_class = InventoryTransactionSerializer
     filterset_class = InventoryTransactionFilter
     queryset = selectors.ledger_list().order_by("-id")
@@ -46,18 +48,21 @@ class OnHandFilter(filters.FilterSet):
 class OnHandViewSet(viewsets.ReadOnlyModelViewSet):
     """On-hand per item / lot / location (rows at zero left out)."""
 
+    permission_classes = [ModelPermissions]
     serializer_class = OnHandSerializer
     filterset_class = OnHandFilter
     queryset = selectors.on_hand_list()
 
 
 class ReservationViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [ModelPermissions]
     serializer_class = ReservationSerializer
     filterset_fields = ("order_ref", "item", "site")
     queryset = Reservation.objects.select_related("item", "site").order_by("pk")
 
 
 class AdjustmentJournalViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [ModelPermissions]
     serializer_class = AdjustmentJournalSerializer
     filterset_fields = ("status", "audit_flag")
     queryset = AdjustmentJournal.objects.prefetch_related("lines__item", "lines__lot").order_by(

@@ -52,16 +52,19 @@ _used_keys: set[str] = set()
 # job_unknown...). Random valid-looking data almost always names records that do not exist,
 # so the check would only report the contract itself.
 POSITIVE_DATA_ACCEPTANCE = CHECKS.get_one("positive_data_acceptance")
-# negative_data_rejection stays on for paths, headers and bodies. For a query string it does
-# not apply: DRF's LimitOffsetPagination falls back to its defaults for an offset or limit
-# it cannot use, and django-filter reads an empty filter value as "no filter"; reads are
-# lenient by the frameworks' design and change nothing.
+# negative_data_rejection stays on for paths, headers and bodies, with two exceptions where
+# it does not apply:
+# - a query string: DRF's LimitOffsetPagination falls back to its defaults for an offset or
+#   limit it cannot use, and django-filter reads an empty filter value as "no filter"; reads
+#   are lenient by the frameworks' design and change nothing;
+# - a list of registrations: the batch is answered 200 with each registration's own status,
+#   so that one refused registration does not refuse the others (its 400 is inside).
 NEGATIVE_DATA_REJECTION = CHECKS.get_one("negative_data_rejection")
 
 
 def _excluded_checks(case) -> list:
     excluded = [POSITIVE_DATA_ACCEPTANCE]
-    if case.meta.is_negative_at(ParameterLocation.QUERY):
+    if case.meta.is_negative_at(ParameterLocation.QUERY) or isinstance(case.body, list):
         excluded.append(NEGATIVE_DATA_REJECTION)
     return excluded
 

@@ -22,6 +22,7 @@ import pytest
 import redis
 from django.core.cache import cache
 from django.db.models import Q
+from kombu import pools as kombu_pools
 
 from execution.choices import RegistrationStatus
 from execution.models import RawRegistration
@@ -103,9 +104,12 @@ def private_redis():
 
 
 def _reset_celery_connections() -> None:
-    """Forget the connections and result store made for the previous broker URL."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    """Forget the connections and result store made for the previous broker URL.
+
+    The app's pool is kombu's process-wide pool for that URL: closing it in place would leave
+    a closed pool in kombu's registry for every later test ("Acquire on closed pool"), so
+    the registry is reset, which closes and forgets them all."""
+    kombu_pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app._backend_cache = None
@@ -114,16 +118,23 @@ def _reset_celery_connections() -> None:
 
 @contextmanager
 def celery_pointed_at(url: str):
-    """This process's Celery app (configured once from the settings) on another broker."""
-    conf = celery_app.conf
-    saved = {name: conf[name] for name in ("broker_url", "result_backend")}
+    """This process's Celery app on another broker, then back to what the settings say.
+
+    Celery reads the Django settings on every lookup unless a value was changed on the app,
+    so what is restored is the app's own changes, not the values read now (the test has
+    already pointed the settings at the private Redis)."""
+    changes = celery_app.conf.changes
+    names = ("broker_url", "result_backend")
+    saved = {name: changes[name] for name in names if name in changes}
     _reset_celery_connections()
-    conf.update(broker_url=url, result_backend=url)
+    celery_app.conf.update(broker_url=url, result_backend=url)
     try:
         yield
     finally:
         _reset_celery_connections()
-        conf.update(saved)
+        for name in names:
+            changes.pop(name, None)
+        celery_app.conf.update(saved)
 
 
 def _redis_cache(url: str) -> dict:
