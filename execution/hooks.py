@@ -54,3 +54,25 @@ def unregister_registration_effect(fn: RegistrationEffect) -> None:
 def run_registration_effects(*, registration) -> None:
     for fn in list(_registration_effects):
         fn(registration=registration)
+
+
+StartGuard = Callable[..., list[str]]
+
+_start_guards: list[StartGuard] = []
+
+
+def register_start_guard(fn: StartGuard) -> None:
+    """fn(*, job: Job) -> reasons the job may not be started now (empty: it may). Checked
+    when a start or bundle registration is accepted; integration refuses new starts on an
+    order the ERP is force closing."""
+    if fn not in _start_guards:
+        _start_guards.append(fn)
+
+
+def unregister_start_guard(fn: StartGuard) -> None:
+    if fn in _start_guards:
+        _start_guards.remove(fn)
+
+
+def start_blockers(*, job) -> list[str]:
+    return [reason for fn in list(_start_guards) for reason in fn(job=job)]

@@ -17,6 +17,7 @@ class IntegrationConfig(AppConfig):
         inventory_hooks.register_posting_effect(outbox.material_issue_record)
         execution_hooks.register_registration_effect(outbox.registration_outbox_effect)
         execution_hooks.register_registration_effect(work_orders.force_close_effect)
+        execution_hooks.register_start_guard(work_orders.force_close_start_guard)
         execution_hooks.register_pay_basis_effect(outbox.pay_basis_effect)
         for transition in (Transition.COMPLETE, Transition.CANCEL, Transition.CLOSE):
             order_hooks.register_effect(transition, outbox.order_flush_effect)

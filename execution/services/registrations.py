@@ -26,6 +26,7 @@ from orders.choices import OrderStatus, ReasonKind
 from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
 from orders.services import SYSTEM, Actor
 
+from .. import hooks
 from ..choices import (
     JOB_KINDS,
     JOB_START_KINDS,
@@ -318,6 +319,13 @@ def _check_job_registration(data: RegistrationInput) -> None:
         _check_job(job, starting=kind in JOB_START_KINDS)
     if kind in JOB_START_KINDS:
         for job in jobs:
+            blockers = hooks.start_blockers(job=job)
+            if blockers:
+                raise _conflict(
+                    f"Job {job} cannot start: {'; '.join(blockers)}.",
+                    "job_start_blocked",
+                    job=job.pk,
+                )
             if job.pk in open_ids:
                 raise _conflict(
                     f"{worker.badge_id} has already started job {job}.",

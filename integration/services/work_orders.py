@@ -308,6 +308,15 @@ def work_order_close(
     return _close_with_what_was_produced(order, actor, reason), False
 
 
+def force_close_start_guard(*, job) -> list[str]:
+    """Start guard: once the ERP force closes an order, only the units already in progress
+    finish; nothing new starts on it."""
+    pending = ForceCloseRequest.objects.filter(order_id=job.order_id, closed_at__isnull=True)
+    if pending.exists():
+        return ["the ERP is force closing its order, only the units in progress may finish"]
+    return []
+
+
 def force_close_effect(*, registration) -> None:
     """Registration effect: a force-closed order closes once nothing is in progress."""
     lane = registration.lane or ""
