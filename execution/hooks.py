@@ -76,3 +76,26 @@ def unregister_start_guard(fn: StartGuard) -> None:
 
 def start_blockers(*, job) -> list[str]:
     return [reason for fn in list(_start_guards) for reason in fn(job=job)]
+
+
+AcceptanceEffect = Callable[..., None]
+
+_acceptance_effects: list[AcceptanceEffect] = []
+
+
+def register_acceptance_effect(fn: AcceptanceEffect) -> None:
+    """fn(*, data: RegistrationInput, rows: list[RawRegistration]) runs inside the
+    transaction that stores a new registration (not a replay), after its checks resolved the
+    input; a scale unit queues it there for the hub, so it is stored and queued or neither."""
+    if fn not in _acceptance_effects:
+        _acceptance_effects.append(fn)
+
+
+def unregister_acceptance_effect(fn: AcceptanceEffect) -> None:
+    if fn in _acceptance_effects:
+        _acceptance_effects.remove(fn)
+
+
+def run_acceptance_effects(*, data, rows) -> None:
+    for fn in list(_acceptance_effects):
+        fn(data=data, rows=rows)

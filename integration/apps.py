@@ -9,11 +9,19 @@ class IntegrationConfig(AppConfig):
         # Lower apps offer hooks; the outbox rows are written inside their transactions.
         from execution import hooks as execution_hooks
         from inventory import hooks as inventory_hooks
+        from mesproject.deployment import is_scale_unit
         from orders import hooks as order_hooks
         from orders.choices import Transition
 
-        from .services import outbox, work_orders
+        from . import read_only
+        from .services import outbox, scale_units, work_orders
 
+        if is_scale_unit():
+            # The ERP is the hub's: a scale unit queues its registrations for the hub, and
+            # what the hub owns is read-only here.
+            execution_hooks.register_acceptance_effect(scale_units.forward_record)
+            read_only.protect_hub_owned_admin()
+            return
         inventory_hooks.register_posting_effect(outbox.material_issue_record)
         execution_hooks.register_registration_effect(outbox.registration_outbox_effect)
         execution_hooks.register_registration_effect(work_orders.force_close_effect)
@@ -22,3 +30,7 @@ class IntegrationConfig(AppConfig):
         for transition in (Transition.COMPLETE, Transition.CANCEL, Transition.CLOSE):
             order_hooks.register_effect(transition, outbox.order_flush_effect)
         order_hooks.register_effect(Transition.CLOSE, outbox.order_genealogy_effect)
+        # Orders of sites a scale unit runs: their packages.
+        for transition, effect in scale_units.ORDER_PACKAGE_EFFECTS.items():
+            order_hooks.register_effect(transition, effect)
+        order_hooks.register_effect(order_hooks.CHANGED, scale_units.order_changed_effect)

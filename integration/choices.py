@@ -49,3 +49,27 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+class PackageKind(models.TextChoices):
+    """What a hub -> scale unit package carries."""
+
+    REFERENCE = "reference", "Reference data"
+    ORDER = "order", "Production order"
+
+
+class PackageStatus(models.TextChoices):
+    """A package on the scale unit (the manufacturing jobs processing history)."""
+
+    NEW = "new", "New"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+class ForwardStatus(models.TextChoices):
+    """A registration on its way from the scale unit to the hub."""
+
+    PENDING = "pending", "Waiting for the hub"
+    SENT = "sent", "Accepted by the hub"
+    REJECTED = "rejected", "Refused by the hub"

@@ -64,6 +64,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_codenames(["view", "change"], {"execution": ["attendanceday"]}),
         *_codenames(["view", "change"], {"integration": ["changerequest", "outboxmessage"]}),
         *_codenames(["view"], {"integration": ["notification", "reconciliationrun"]}),
+        # On a scale unit: the packages from the hub (Process / Cancel) and the queue to it.
+        *_codenames(["view", "change"], {"integration": ["receivedpackage", "hubforward"]}),
     ],
     OPERATOR: ["execution.add_rawregistration"],
     # The ERP's integration user: work orders and the master data they need, the WIP
@@ -77,6 +79,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_codenames(["view"], _MASTER_DATA),
         *_codenames(["view"], {"orders": [*_ORDERS, "ordertransitionlog"]}),
         "integration.view_heartbeat",
+        *_codenames(["view"], {"integration": ["scaleunit", "hubpackage"]}),
+        *_codenames(["view", "change"], {"integration": ["receivedpackage", "hubforward"]}),
         *_codenames(["view", "change"], {"integration": ["outboxmessage"]}),
         *_codenames(
             ["view"],

@@ -35,3 +35,12 @@ def flush_material_issues() -> int:
 def purge_idempotency_keys() -> int:
     """Beat, daily: keys past their retention (MES_IDEMPOTENCY_KEY_DAYS)."""
     return idempotency_keys_purge()
+
+
+@shared_task(ignore_result=True)
+def sync_with_hub() -> str:
+    """Scale unit, beat: take and apply the hub's packages, send the registrations queued
+    (the manufacturing hub to scale unit message processor)."""
+    from .services.scale_units import hub_sync
+
+    return str(hub_sync())

@@ -28,6 +28,8 @@ NAVIGATION = [
     NavEntry("Terminal", "terminal:home", "execution.add_rawregistration"),
     NavEntry("Outbox", "it:outbox", "integration.view_outboxmessage"),
     NavEntry("Idempotency keys", "it:idempotency_keys", "integration.view_idempotencykey"),
+    NavEntry("Scale units", "scale-units:status", "integration.view_scaleunit"),
+    NavEntry("Hub link", "scale-units:hub_link", "integration.view_receivedpackage"),
     NavEntry(
         "Reconciliation",
         "integration-pages:reconciliation-list",

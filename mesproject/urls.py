@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from integration.views import health, home
+from mesproject.deployment import is_scale_unit
 
 admin.site.site_header = "MES back office"
 admin.site.site_title = "MES back office"
@@ -13,20 +14,25 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("execution.urls_dashboard")),
-    path("planner/", include("execution.urls_planner")),
     path("supervisor/", include("execution.urls_supervisor")),
     path("terminal/", include("execution.urls_terminal")),
     path("it/", include("integration.urls_it")),
     path("inbox/", include("integration.urls_inbox")),
     path("healthz", health, name="health"),
     path("floor/", include("execution.urls")),
-    path(
-        "integration/",
-        include(("integration.urls_reconciliation", "integration-pages")),
-    ),
-    path("api/v1/inventory/", include("inventory.api.urls")),
+    path("scale-units/", include("integration.urls_scale_units")),
     path("api/v1/", include("execution.api.urls")),
-    path("api/v1/", include("integration.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+if not is_scale_unit():
+    # Planning and the ERP are the hub's: a scale unit serves the floor only.
+    urlpatterns += [
+        path("planner/", include("execution.urls_planner")),
+        path(
+            "integration/",
+            include(("integration.urls_reconciliation", "integration-pages")),
+        ),
+        path("api/v1/inventory/", include("inventory.api.urls")),
+        path("api/v1/", include("integration.api.urls")),
+    ]

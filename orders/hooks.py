@@ -5,10 +5,14 @@ jobs. So orders offers two kinds of hooks per transition, which higher apps regi
 their AppConfig.ready():
 - a guard returns the reasons a transition may not happen now (empty list: no objection);
 - an effect runs inside the same transaction, right after the status changed.
+CHANGED is one more effect key: an order's planning fields or quantity changed (no status
+change of its own), e.g. for the scale unit that runs the order.
 """
 
 from collections import defaultdict
 from collections.abc import Callable
+
+CHANGED = "changed"
 
 Guard = Callable[..., list[str]]
 Effect = Callable[..., None]

@@ -15,6 +15,7 @@ from simple_history.utils import bulk_create_with_history
 
 from inventory.fields import ZERO
 from inventory.models import Item, Site, UnitOfMeasure, validate_quantity_for_unit
+from mesproject.deployment import refuse_hub_owned
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
 
 from . import hooks
@@ -157,6 +158,7 @@ def production_order_transition(
     *, order: ProductionOrder, transition: str, actor: Actor = SYSTEM, reason: str = ""
 ) -> ProductionOrder:
     """Run a manual transition (release, unrelease, cancel, close, reopen, unterminate)."""
+    refuse_hub_owned("Production orders")
     if transition not in MANUAL_TRANSITIONS:
         raise ApplicationError(
             f"{transition!r} is not a transition that can be asked for.", code="invalid_transition"
@@ -435,6 +437,7 @@ def production_order_create(
     actor: Actor = SYSTEM,
 ) -> ProductionOrder:
     """A new order in Created; nothing is checked against BOM or route until release."""
+    refuse_hub_owned("Production orders")
     unit = unit or item.unit
     quantity = production_order_check_new(
         number=number,
@@ -466,6 +469,7 @@ def production_order_update(
     *, order: ProductionOrder, actor: Actor = SYSTEM, reason: str = "", **changes
 ) -> ProductionOrder:
     """Change planning fields; the quantity goes through production_order_change_quantity."""
+    refuse_hub_owned("Production orders")
     order = lock_order(order.pk)
     production_order_check_changes(order=order, changes=changes)
     quantity = changes.pop("quantity", None)
@@ -474,9 +478,10 @@ def production_order_update(
     _stamp(order, actor, reason or f"changed by {actor.label}")
     order.save()
     if quantity is not None and Decimal(quantity) != order.quantity:
-        order = production_order_change_quantity(
+        return production_order_change_quantity(
             order=order, quantity=quantity, actor=actor, reason=reason
         )
+    hooks.run_effects(hooks.CHANGED, order=order, actor=actor)
     return order
 
 
@@ -485,6 +490,7 @@ def production_order_change_quantity(
     *, order: ProductionOrder, quantity: Decimal, actor: Actor = SYSTEM, reason: str = ""
 ) -> ProductionOrder:
     """New order quantity; never below what is produced; a running order re-settles."""
+    refuse_hub_owned("Production orders")
     order = lock_order(order.pk)
     production_order_check_changes(order=order, changes={"quantity": quantity})
     quantity = Decimal(quantity)
@@ -492,6 +498,7 @@ def production_order_change_quantity(
     _stamp(order, actor, reason or f"quantity changed to {quantity.normalize():f}")
     order.save()
     _settle_running_status(order, actor, reason or "quantity changed")
+    hooks.run_effects(hooks.CHANGED, order=order, actor=actor)
     return order
 
 
@@ -518,6 +525,7 @@ def production_order_material_add(
     operation_number: int | None = None,
 ) -> ProductionOrderMaterial:
     """Assign one more component to an order (refused on restricted or frozen orders)."""
+    refuse_hub_owned("Production orders")
     order = lock_order(order.pk)
     _require_materials_changeable(order)
     if component.pk == order.item_id:
@@ -539,6 +547,7 @@ def production_order_material_add(
 @transaction.atomic
 def production_order_material_remove(*, material: ProductionOrderMaterial) -> None:
     """Remove a component from an order (refused on restricted or frozen orders)."""
+    refuse_hub_owned("Production orders")
     order = lock_order(material.order_id)
     _require_materials_changeable(order)
     material.delete()
@@ -549,6 +558,7 @@ def production_order_split_into_steps(
     *, order: ProductionOrder, step_size: Decimal
 ) -> list[ProductionOrderStep]:
     """Divide the remaining quantity into steps of step_size (the last takes the rest)."""
+    refuse_hub_owned("Production orders")
     order = lock_order(order.pk)
     _require_editable(order)
     step_size = Decimal(step_size)

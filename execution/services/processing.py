@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -329,6 +330,9 @@ class OrderWork:
         return self._flush(event, None)[1]
 
     def _flush(self, event, parent_lot: Lot | None) -> tuple[list[PickingListLine], Decimal]:
+        if not settings.MES_POST_INVENTORY:
+            # A scale unit: the hub consumes, when this registration reaches it.
+            return [], getattr(event, "quantity", ZERO)
         data = self._load_materials()
         if not data["lines"]:
             return [], getattr(event, "quantity", ZERO)
@@ -754,7 +758,7 @@ def _report_as_finished(work: OrderWork) -> str:
     order = work.order
     good, scrap = registration.quantity_good, registration.quantity_scrap
     receipt = None
-    if good > 0:
+    if good > 0 and settings.MES_POST_INVENTORY:
         receipt = inventory_services.inventory_receive_finished(
             item=order.item,
             quantity=work.to_parent(good),

@@ -588,6 +588,7 @@ def registration_accept(
                     return Accepted(existing, replayed=True)
             registration_check(data)
             rows = RawRegistration.objects.bulk_create(_rows_for(data, source))
+            hooks.run_acceptance_effects(data=data, rows=rows)
     except IntegrityError:
         # The same UUID posted twice at once: the other one won; answer what it stored.
         existing = _existing(data.uuid)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import scale_units, views
 
 app_name = "integration"
 
@@ -23,6 +23,11 @@ urlpatterns = [
         "routings/<str:part_number>/<str:revision>/",
         views.RoutingView.as_view(),
         name="routing",
+    ),
+    path(
+        "scale-units/packages/",
+        scale_units.ScaleUnitPackagesView.as_view(),
+        name="scale-unit-packages",
     ),
     path("", include("integration.api.urls_reconciliation")),
     path("", include("integration.api.urls_b2mml")),

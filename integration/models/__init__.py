@@ -6,6 +6,14 @@ from .idempotency import IdempotencyKey
 from .operations import Heartbeat
 from .outbox import MaterialIssueBatch, OutboxMessage, OutboxStream
 from .reconciliation import ErpWipLine, ErpWipSnapshot, ReconciliationRun, ReconciliationVariance
+from .scale_units import (
+    HubForward,
+    HubLink,
+    HubPackage,
+    ReceivedPackage,
+    ScaleUnit,
+    ScaleUnitSite,
+)
 
 __all__ = [
     "ChangeRequest",
@@ -14,11 +22,17 @@ __all__ = [
     "ErpWipSnapshot",
     "ForceCloseRequest",
     "Heartbeat",
+    "HubForward",
+    "HubLink",
+    "HubPackage",
     "IdempotencyKey",
     "MaterialIssueBatch",
     "Notification",
     "OutboxMessage",
     "OutboxStream",
+    "ReceivedPackage",
     "ReconciliationRun",
     "ReconciliationVariance",
+    "ScaleUnit",
+    "ScaleUnitSite",
 ]

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_database, env_int, env_list, env_str
 
@@ -251,6 +252,38 @@ MES_RECONCILIATION_THRESHOLD_PCT = env_str("MES_RECONCILIATION_THRESHOLD_PCT", "
 # Alerts also go by e-mail to these addresses when EMAIL_HOST is configured.
 MES_ALERT_EMAILS = env_list("MES_ALERT_EMAILS", [])
 EMAIL_HOST = env_str("EMAIL_HOST", "")
+
+# Hub and scale units (docs/scale_units.md). A hub (the default) runs everything; a scale unit
+# runs the execution workload of its sites with its own database, worker and beat, takes the
+# hub's order packages and forwards its registrations. It always calls the hub, never the
+# other way round: a plant's firewall lets it out, and the hub needs no address of it.
+MES_ROLE = env_str("MES_ROLE", "hub")
+if MES_ROLE not in ("hub", "scale_unit"):
+    raise ImproperlyConfigured("MES_ROLE is hub or scale_unit.")
+MES_SCALE_UNIT_ID = env_str("MES_SCALE_UNIT_ID", "")
+MES_HUB_URL = (env_str("MES_HUB_URL", "") or "").rstrip("/")
+MES_HUB_TOKEN = env_str("MES_HUB_TOKEN", "")
+if MES_ROLE == "scale_unit" and not (MES_SCALE_UNIT_ID and MES_HUB_URL and MES_HUB_TOKEN):
+    raise ImproperlyConfigured(
+        "A scale unit needs MES_SCALE_UNIT_ID, MES_HUB_URL and MES_HUB_TOKEN "
+        "(the hub's manage.py register_scale_unit prints them)."
+    )
+MES_HUB_TIMEOUT_SECONDS = float(env_str("MES_HUB_TIMEOUT_SECONDS", "30"))
+MES_HUB_SYNC_SECONDS = env_int("MES_HUB_SYNC_SECONDS", 15)
+MES_HUB_FORWARD_BATCH = env_int("MES_HUB_FORWARD_BATCH", 100)
+# After a failed contact the scale unit waits 15 s, 30 s, ... up to this long.
+MES_HUB_MAX_BACKOFF_SECONDS = env_int("MES_HUB_MAX_BACKOFF_SECONDS", 300)
+# Inventory and financial updates are the hub's: a scale unit processes its registrations
+# for the floor (jobs, order quantities, logbook, attendance) and posts nothing.
+MES_POST_INVENTORY = MES_ROLE == "hub"
+if MES_ROLE == "scale_unit":
+    # The ERP is the hub's business: no outbox, no reconciliation on a scale unit.
+    for _task in ("deliver-outbox", "flush-material-issues", "reconcile-wip"):
+        CELERY_BEAT_SCHEDULE.pop(_task)
+    CELERY_BEAT_SCHEDULE["sync-with-hub"] = {
+        "task": "integration.tasks.sync_with_hub",
+        "schedule": timedelta(seconds=MES_HUB_SYNC_SECONDS),
+    }
 
 LOGGING = {
     "version": 1,

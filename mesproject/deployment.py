@@ -1,0 +1,21 @@
+"""The deployment's role (hub or scale unit) and the one rule that follows from it for every
+app: data that originates on the hub is read-only on a scale unit."""
+
+from django.conf import settings
+
+from .errors import NotAllowed
+
+
+def is_scale_unit() -> bool:
+    return settings.MES_ROLE == "scale_unit"
+
+
+def refuse_hub_owned(what: str) -> None:
+    """Raise on a scale unit: `what` comes from the hub and is changed there only."""
+    if is_scale_unit():
+        raise NotAllowed(
+            f"{what} comes from the hub and is read-only on scale unit "
+            f"{settings.MES_SCALE_UNIT_ID}: change it on the hub ({settings.MES_HUB_URL}).",
+            code="hub_owned",
+            fields={"scale_unit": settings.MES_SCALE_UNIT_ID},
+        )

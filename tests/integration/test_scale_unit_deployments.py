@@ -1,0 +1,362 @@
+"""A hub and a scale unit as two real deployments (tests/integration/deployments.py): release
+on the hub, the job on the scale unit, registrations there, journals on the hub; the link cut
+while the floor goes on; hub-owned data read-only on the scale unit."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+import uuid
+from decimal import Decimal as D
+
+import pytest
+from django.db.models import Count, Sum
+
+from execution.choices import ProcessingOutcome, RegistrationStatus
+from execution.models import (
+    PickingListLine,
+    ProcessingLogEntry,
+    RawRegistration,
+    ReportAsFinishedLine,
+    RouteCardLine,
+)
+from execution.services.processing import registrations_process
+from integration.models import ScaleUnit
+from integration.roles import roles_ensure
+from integration.services.scale_units import scale_unit_register
+from inventory.models import OnHand
+from orders.choices import OrderStatus
+from orders.models import ProductionOrder
+from tests.api import new_key
+from tests.execution.floor import make_floor
+from tests.integration.deployments import (
+    SU_PASSWORD,
+    HubServer,
+    ScaleUnitDeployment,
+    ScaleUnitTemplate,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def su_template(tmp_path_factory, django_db_blocker):
+    with django_db_blocker.unblock():
+        template = ScaleUnitTemplate(tmp_path_factory.mktemp("scale-unit"))
+    yield template
+    template.drop()
+
+
+@pytest.fixture
+def hub():
+    server = HubServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def plant(hub, su_template, tmp_path):
+    """The hub's plant F<n>, run by scale unit PLANT2, which is up and has synced once."""
+    roles_ensure()
+    floor = make_floor(workers=10)
+    registered = scale_unit_register(code="PLANT2", name="Plant 2", sites=[floor.site])
+    unit = ScaleUnitDeployment(
+        code="PLANT2",
+        hub_url=hub.url,
+        token=registered.token,
+        workdir=tmp_path,
+        template=su_template,
+    )
+    unit.start()
+    try:
+        assert "1 package(s) taken, 1 applied" in unit.sync()
+        yield floor, unit
+    finally:
+        unit.drop()
+
+
+def shift(floor, orders, *, progress: int, breaks: int = 0) -> list[dict]:
+    """Registrations of one shift: worker i runs order i's three operations, reporting one
+    good unit at a time and one scrapped with a reason at the end of each, then reports the
+    order as finished and clocks out. The first `breaks` workers take a break first."""
+    bodies = []
+    for index, order in enumerate(orders):
+        badge = floor.workers[index].badge_id
+        minute = 0.0
+
+        def add(kind, **fields):
+            nonlocal minute
+            minute += 0.05
+            bodies.append(
+                {
+                    "registration_uuid": str(uuid.uuid4()),
+                    "kind": kind,
+                    "occurred_at": floor.at(minute).isoformat(),
+                    **fields,
+                }
+            )
+
+        add("clock_in", badge_id=badge)
+        if index < breaks:
+            add("break_start", badge_id=badge)
+            add("break_stop", badge_id=badge)
+        for operation in (10, 20, 30):
+            job = floor.job(order, operation).pk
+            add("start_job", badge_id=badge, job=job)
+            for _ in range(progress):
+                add("report_progress", badge_id=badge, job=job, quantity_good="1")
+            add(
+                "report_progress",
+                badge_id=badge,
+                job=job,
+                quantity_scrap="1",
+                reason_code=floor.scrap_reason.code,
+                completes_job=True,
+            )
+        add("report_as_finished", order=order.number, quantity_good=str(progress))
+        add("clock_out", badge_id=badge)
+    return bodies
+
+
+def post_to_scale_unit(unit, bodies, batch: int = 100) -> None:
+    for start in range(0, len(bodies), batch):
+        status, answer = unit.post(
+            "/api/v1/registrations/", bodies[start : start + batch], headers=new_key()
+        )
+        assert status == 200, answer
+        assert {r["status"] for r in answer["results"]} == {202}, answer["results"][:3]
+
+
+def su_order(unit, number: str) -> dict:
+    rows = unit.query(
+        "SELECT status, quantity_completed, quantity_scrapped, quantity_in_progress "
+        f"FROM orders_productionorder WHERE number = '{number}'"
+    )
+    assert rows, f"order {number} is not on the scale unit"
+    status, good, scrap, in_progress = rows[0]
+    return {
+        "status": status,
+        "good": D(str(good)),
+        "scrap": D(str(scrap)),
+        "in_progress": D(str(in_progress)),
+    }
+
+
+def hub_order(order) -> dict:
+    order = ProductionOrder.objects.get(pk=order.pk)
+    return {
+        "status": order.status,
+        "good": order.quantity_completed,
+        "scrap": order.quantity_scrapped,
+        "in_progress": order.quantity_in_progress,
+    }
+
+
+def backlog_to_hub(output: str) -> int:
+    return int(re.search(r"backlog: (\d+) to the hub", output).group(1))
+
+
+def test_release_on_the_hub_runs_on_the_scale_unit_and_reports_back(plant):
+    floor, unit = plant
+    order = floor.order(quantity=2)
+    assert "1 package(s) taken, 1 applied" in unit.sync()
+
+    # The job is on the scale unit, with its hub id, in the order's Released state.
+    jobs = unit.query(
+        f"SELECT id, operation_number FROM execution_job WHERE order_id = {order.pk} "
+        "AND kind = 'process' ORDER BY operation_number"
+    )
+    assert [(pk, op) for pk, op in jobs] == [(floor.job(order, op).pk, op) for op in (10, 20, 30)]
+    assert su_order(unit, order.number)["status"] == OrderStatus.RELEASED
+
+    bodies = shift(floor, [order], progress=2)
+    post_to_scale_unit(unit, bodies)
+    output = unit.sync()
+    assert backlog_to_hub(output) == 0, output
+
+    # Processed on the scale unit at once: the floor sees the order done.
+    assert su_order(unit, order.number) == {
+        "status": OrderStatus.COMPLETED,
+        "good": D(2),
+        "scrap": D(3),
+        "in_progress": D(0),
+    }
+    # Posted nothing to inventory there: that is the hub's.
+    assert unit.query("SELECT COUNT(*) FROM inventory_inventorytransaction") == [(0,)]
+
+    # The hub has them as raw registrations and turns them into the journals.
+    received = RawRegistration.objects.filter(source="scale-unit:PLANT2")
+    assert received.count() == len(bodies)
+    registrations_process()
+    assert not received.exclude(status=RegistrationStatus.PROCESSED).exists()
+    assert hub_order(order) == su_order(unit, order.number)
+    assert RouteCardLine.objects.filter(order=order).count() == 3 * 3
+    assert ReportAsFinishedLine.objects.get(order=order).quantity_good == 2
+    consumed = dict(
+        PickingListLine.objects.filter(order=order)
+        .values_list("component__part_number")
+        .annotate(total=Sum("quantity"))
+    )
+    assert consumed[floor.components["FRAME"].part_number] > 0
+    assert consumed[floor.components["GRIP"].part_number] > 0
+
+    # The hub's status page: contact noted, nothing waiting either way.
+    scale_unit = ScaleUnit.objects.get(code="PLANT2")
+    assert scale_unit.last_contact_at is not None
+    unit.sync()
+    scale_unit.refresh_from_db()
+    assert scale_unit.reported_backlog == 0
+
+    # A cancel on the hub follows the same path.
+    other = floor.order(quantity=3)
+    from orders.services import production_order_cancel
+
+    production_order_cancel(order=other, reason="ERP canceled")
+    unit.sync()
+    assert su_order(unit, other.number)["status"] == OrderStatus.CANCELED
+
+
+def test_hub_owned_data_is_read_only_on_the_scale_unit(plant):
+    floor, unit = plant
+    order = floor.order(quantity=2)
+    unit.sync()
+    # Services refuse.
+    output = unit.manage(
+        "shell",
+        "-c",
+        "from orders.models import ProductionOrder;"
+        "from orders.services import production_order_cancel;"
+        "from mesproject.errors import ApplicationError\n"
+        "try:\n"
+        f"    production_order_cancel(order=ProductionOrder.objects.get(number='{order.number}'))\n"
+        "except ApplicationError as exc:\n"
+        "    print('refused', exc.code)",
+    )
+    assert "refused hub_owned" in output
+    assert su_order(unit, order.number)["status"] == OrderStatus.RELEASED
+
+    # The admin shows it, read-only; planning pages and the ERP API are not served.
+    unit.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model;"
+        "get_user_model().objects.create_superuser('root', 'r@example.com', "
+        f"'{SU_PASSWORD}')",
+    )
+    opener = _signed_in(unit, "root")
+    assert _status(opener, f"{unit.url}/admin/execution/absencecode/") == 200
+    assert _status(opener, f"{unit.url}/admin/execution/absencecode/add/") == 403
+    worker = floor.workers[0]
+    change = f"{unit.url}/admin/execution/worker/{worker.pk}/change/"
+    page = opener.open(change).read().decode()
+    assert worker.badge_id in page and 'name="name"' not in page  # no editable field
+    assert _status(opener, f"{unit.url}/planner/orders/") == 404
+    status, _ = unit.post("/api/v1/work-orders/", {"wo_id": "X"}, headers=new_key())
+    assert status == 404
+    # The floor's own pages are there: the hub link with its processing history.
+    page = opener.open(f"{unit.url}/scale-units/hub/").read().decode()
+    assert "Manufacturing jobs processing history" in page and order.number in page
+
+
+def _signed_in(unit, username: str):
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = f"{unit.url}/admin/login/"
+    page = opener.open(login).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode(
+        {"username": username, "password": SU_PASSWORD, "csrfmiddlewaretoken": token}
+    ).encode()
+    opener.open(urllib.request.Request(login, data=data, headers={"Referer": login}))
+    return opener
+
+
+def _status(opener, url: str) -> int:
+    try:
+        return opener.open(url).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_link_cut_the_floor_goes_on_and_everything_arrives_once_in_order(plant, hub):
+    floor, unit = plant
+    orders = [floor.order(quantity=30) for _ in range(10)]
+    assert "10 package(s) taken, 10 applied" in unit.sync()
+
+    hub.stop()
+    bodies = shift(floor, orders, progress=30, breaks=5)
+    assert len(bodies) == 1000
+    post_to_scale_unit(unit, bodies)
+    output = unit.sync()
+    assert "hub unreachable" in output
+    assert backlog_to_hub(output) == 1000, output
+    # The floor saw its work processed without the hub.
+    for order in orders:
+        assert su_order(unit, order.number)["status"] == OrderStatus.COMPLETED
+
+    hub.start()
+    output = unit.sync()
+    assert backlog_to_hub(output) == 0, output
+
+    # Exactly once and in the scale unit's order, derived registrations included.
+    su_uuids = [
+        str(u) for (u,) in unit.query("SELECT uuid FROM execution_rawregistration ORDER BY id")
+    ]
+    received = RawRegistration.objects.filter(source="scale-unit:PLANT2").order_by("id")
+    assert [str(u).replace("-", "") for u in received.values_list("uuid", flat=True)] == [
+        u.replace("-", "") for u in su_uuids
+    ]
+    registrations_process()
+    assert not received.exclude(status=RegistrationStatus.PROCESSED).exists()
+    processed_twice = (
+        ProcessingLogEntry.objects.filter(
+            registration__in=received, outcome=ProcessingOutcome.PROCESSED
+        )
+        .values("registration")
+        .annotate(n=Count("id"))
+        .exclude(n=1)
+    )
+    assert not processed_twice.exists()
+
+    # A single deployment, same registrations on a twin plant posted to the hub directly.
+    twin = make_floor(workers=10)
+    twin_orders = [twin.order(quantity=30) for _ in range(10)]
+    twin_bodies = shift(twin, twin_orders, progress=30, breaks=5)
+    for start in range(0, len(twin_bodies), 500):
+        response = twin.client.post(
+            "/api/v1/registrations/",
+            twin_bodies[start : start + 500],
+            format="json",
+            headers=new_key(),
+        )
+        assert response.status_code == 200
+    registrations_process()
+
+    for order, twin_order in zip(orders, twin_orders, strict=True):
+        assert hub_order(order) == hub_order(twin_order) == su_order(unit, order.number)
+        assert hub_order(order)["status"] == OrderStatus.COMPLETED
+    assert _consumption(floor, orders) == _consumption(twin, twin_orders)
+    assert _on_hand(floor) == _on_hand(twin)
+
+
+def _suffix(part_number: str) -> str:
+    return part_number.split("-", 1)[1]
+
+
+def _consumption(floor, orders) -> dict:
+    rows = (
+        PickingListLine.objects.filter(order__in=orders)
+        .values_list("component__part_number")
+        .annotate(total=Sum("quantity"))
+    )
+    return {_suffix(part): total for part, total in rows}
+
+
+def _on_hand(floor) -> dict:
+    rows = OnHand.objects.filter(location__warehouse__site=floor.site).values_list(
+        "item__part_number", "location__code", "quantity"
+    )
+    return {(_suffix(part), location): qty for part, location, qty in rows if qty}
