@@ -9,13 +9,13 @@ from . import views_scale_units as views
 
 app_name = "scale-units"
 
-if is_scale_unit():
-    urlpatterns = [
-        path("hub/", views.hub_link_page, name="hub_link"),
-        path("hub/sync/", views.hub_sync_now, name="hub_sync"),
-        path("hub/packages/<int:pk>/process/", views.package_process, name="package_process"),
-        path("hub/packages/<int:pk>/cancel/", views.package_cancel, name="package_cancel"),
-        path("hub/forwards/<int:pk>/retry/", views.forward_retry, name="forward_retry"),
-    ]
-else:
-    urlpatterns = [path("", views.status_page, name="status")]
+SCALE_UNIT_PATTERNS = [
+    path("hub/", views.hub_link_page, name="hub_link"),
+    path("hub/sync/", views.hub_sync_now, name="hub_sync"),
+    path("hub/packages/<int:pk>/process/", views.package_process, name="package_process"),
+    path("hub/packages/<int:pk>/cancel/", views.package_cancel, name="package_cancel"),
+    path("hub/forwards/<int:pk>/retry/", views.forward_retry, name="forward_retry"),
+]
+HUB_PATTERNS = [path("", views.status_page, name="status")]
+
+urlpatterns = SCALE_UNIT_PATTERNS if is_scale_unit() else HUB_PATTERNS

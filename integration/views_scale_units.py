@@ -84,12 +84,16 @@ def hub_sync_now(request):
 def package_process(request, pk: int):
     _require(request, CHANGE_PACKAGES)
     package = get_object_or_404(ReceivedPackage, pk=pk)
-    actor = Actor(user=request.user)
-    return _act(
-        request,
-        lambda: scale_units.package_process_again(package=package, actor=actor),
-        f"Package #{package.hub_id} processed again.",
-    )
+    try:
+        package = scale_units.package_process_again(package=package, actor=Actor(user=request.user))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if package.status == PackageStatus.PROCESSED:
+            messages.success(request, f"Package #{package.hub_id} processed.")
+        else:
+            messages.error(request, f"Package #{package.hub_id} failed again: {package.error}")
+    return redirect("scale-units:hub_link")
 
 
 @login_required

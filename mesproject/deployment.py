@@ -19,3 +19,15 @@ def refuse_hub_owned(what: str) -> None:
             code="hub_owned",
             fields={"scale_unit": settings.MES_SCALE_UNIT_ID},
         )
+
+
+def refuse_off_hub(what: str) -> None:
+    """Raise on a scale unit: `what` belongs to the hub's back office (the Finalize phase:
+    approval, transfer, inventory and financial updates)."""
+    if is_scale_unit():
+        raise NotAllowed(
+            f"{what} is done on the hub ({settings.MES_HUB_URL}), where the registrations of "
+            f"scale unit {settings.MES_SCALE_UNIT_ID} arrive.",
+            code="hub_only",
+            fields={"scale_unit": settings.MES_SCALE_UNIT_ID},
+        )

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from mesproject.deployment import refuse_off_hub
 from mesproject.errors import ApplicationError, NotAllowed
 from orders.services import Actor
 
@@ -400,6 +401,7 @@ def _check_up_to_date(day: AttendanceDay) -> None:
 @transaction.atomic
 def attendance_day_approve(*, day: AttendanceDay, actor: Actor) -> AttendanceDay:
     """Calculated → approved: the day is locked against registrations and recalculation."""
+    refuse_off_hub("Time and attendance approval")
     day = _lock_day(day)
     if day.status == S.TRANSFERRED:
         raise NotAllowed(
@@ -425,6 +427,7 @@ def attendance_day_approve(*, day: AttendanceDay, actor: Actor) -> AttendanceDay
 @transaction.atomic
 def attendance_day_unapprove(*, day: AttendanceDay, actor: Actor) -> AttendanceDay:
     """Approved → calculated, so registrations can be corrected; payroll has not seen it yet."""
+    refuse_off_hub("Time and attendance approval")
     day = _lock_day(day)
     if day.status == S.TRANSFERRED:
         raise NotAllowed(
@@ -481,6 +484,7 @@ def attendance_days_transfer(*, days: Iterable[AttendanceDay], actor: Actor) -> 
     """Approved → transferred (locked for good), all or nothing; returns the pay basis CSV
     and hands it with the days to the registered pay-basis effects (integration), in the
     same transaction: the transfer and what it sends are never apart."""
+    refuse_off_hub("Time and attendance approval")
     ids = sorted({day.pk for day in days})
     if not ids:
         raise ApplicationError("Select the attendance days to transfer.", code="days_required")
