@@ -10,7 +10,7 @@ from django.template.defaultfilters import truncatechars
 
 from mesproject.errors import ApplicationError
 
-from . import admin_reconciliation  # noqa: F401  (registers its models)
+from . import admin_reconciliation, admin_scale_units  # noqa: F401  (register their models)
 from .choices import ChangeRequestStatus, MessageStatus
 from .models import (
     ChangeRequest,

@@ -44,3 +44,11 @@ def sync_with_hub() -> str:
     from .services.scale_units import hub_sync
 
     return str(hub_sync())
+
+
+@shared_task(ignore_result=True)
+def send_reference_data() -> int:
+    """Hub, beat (hourly): reference data that changed, to every scale unit."""
+    from .services.scale_units import packages_reference_refresh
+
+    return packages_reference_refresh()

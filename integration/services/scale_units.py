@@ -258,11 +258,24 @@ def package_reference_enqueue(*, scale_unit: ScaleUnit, reason: str = "reference
     )
 
 
-def packages_reference_enqueue_all(*, reason: str = "reference data") -> int:
-    units = list(ScaleUnit.objects.filter(is_active=True))
-    for unit in units:
-        package_reference_enqueue(scale_unit=unit, reason=reason)
-    return len(units)
+def packages_reference_refresh() -> int:
+    """Beat, hourly: a new absence code, worker or reason code reaches the scale units
+    without waiting for an order. Queued only where the reference data changed."""
+    sent = 0
+    for unit in ScaleUnit.objects.filter(is_active=True):
+        payload = package_payload(scale_unit=unit)
+        last = (
+            HubPackage.objects.filter(scale_unit=unit, kind=PackageKind.REFERENCE)
+            .order_by("-pk")
+            .values_list("payload", flat=True)
+            .first()
+        )
+        if last != payload:
+            HubPackage.objects.create(
+                scale_unit=unit, kind=PackageKind.REFERENCE, reason="changed", payload=payload
+            )
+            sent += 1
+    return sent
 
 
 def _enqueue_order(unit: ScaleUnit, order: ProductionOrder, *, reason: str) -> HubPackage:

@@ -284,6 +284,11 @@ if MES_ROLE == "scale_unit":
         "task": "integration.tasks.sync_with_hub",
         "schedule": timedelta(seconds=MES_HUB_SYNC_SECONDS),
     }
+else:
+    CELERY_BEAT_SCHEDULE["scale-units-reference-data"] = {
+        "task": "integration.tasks.send_reference_data",
+        "schedule": crontab(minute=10),
+    }
 
 LOGGING = {
     "version": 1,

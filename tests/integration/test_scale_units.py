@@ -310,3 +310,13 @@ def test_hub_link_page_shows_the_backlog_and_processes_or_cancels(client, as_sca
     assert ReceivedPackage.objects.get(pk=failed.pk).status == PackageStatus.CANCELED
     client.force_login(role_user(OPERATOR))
     assert client.get(reverse("scale-units:hub_link")).status_code == 403
+
+
+def test_changed_reference_data_is_sent_once(plant):
+    _floor, registered = plant
+    assert scale_units.packages_reference_refresh() == 0  # nothing changed since registering
+    AbsenceCode.objects.create(code="VAC", description="Vacation")
+    assert scale_units.packages_reference_refresh() == 1
+    assert scale_units.packages_reference_refresh() == 0
+    latest = HubPackage.objects.filter(scale_unit=registered.scale_unit).latest("id")
+    assert "VAC" in {o["fields"].get("code") for o in latest.payload["objects"]}

@@ -1,0 +1,293 @@
+"""Scale unit -> hub, end to end, against a single deployment, side by side in one run.
+
+    .venv/bin/python bench/scale_unit.py [--outage-minutes 10] [--rate 200]
+        [--database-url postgres://postgres@127.0.0.1:5432/mes_bench_hub]
+
+A plant outage of --outage-minutes at --rate registrations a minute leaves a backlog of
+outage x rate registrations on the scale unit (2,000 by default). The bench drops and
+recreates two databases (the hub's, named in --database-url, and the scale unit's, the same
+name + "_su"; both must start with mes_bench), migrates them, and starts the hub's gunicorn
+(2 workers) and the scale unit's (1 worker), each on its own database. Untimed, on the hub:
+two twin plants (tests/execution/floor.py), plant A run by scale unit BENCH, plant B by the
+hub itself; 20 orders released on each; the scale unit takes its packages (sync_hub). The
+same shift (tests/integration/test_scale_unit_deployments.shift) is generated for both.
+
+Timed, in this order:
+1. single deployment: plant B's registrations POSTed to the hub (lists of 100, as a
+   terminal concentrator would), then processed by the hub's processor (this process, as one
+   worker does); wall time of both;
+2. outage: plant A's registrations POSTed to the scale unit with the hub unreachable
+   (MES_HUB_URL pointing at a closed port) and processed there (the floor's own view);
+3. reconnection (backlog drain): sync_hub on the scale unit forwards the backlog to the hub
+   (batches of MES_HUB_FORWARD_BATCH) and the hub's processor processes it; wall time of both.
+
+Checked: every registration reached the hub once, all processed, and plant A's orders equal
+plant B's. Printed: registrations/s of each path, the ratio scale-unit path : single
+deployment, the drain time against the outage's length, and a JSON line with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._common import (  # noqa: E402
+    code_version,
+    database_name,
+    free_port,
+    machine,
+    recreate_database,
+)
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mes_bench_hub"
+ORDERS = 20
+
+
+def _env(database_url: str, var_dir: Path, **extra) -> dict:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mesproject.settings.base",
+        "DATABASE_URL": database_url,
+        "MES_VAR_DIR": str(var_dir),
+        "MES_PROCESSOR_NUDGE": "0",
+        **extra,
+    }
+    env.pop("REDIS_URL", None)  # files for queue and cache: nothing shared between the two
+    return env
+
+
+def _migrate(env: dict) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+
+
+def _gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
+    import urllib.request
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "mesproject.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    sys.exit("gunicorn did not start")
+
+
+def _post_all(url: str, token: str, bodies: list[dict], batch: int = 100) -> None:
+    import urllib.request
+    import uuid
+
+    for start in range(0, len(bodies), batch):
+        request = urllib.request.Request(
+            f"{url}/api/v1/registrations/",
+            data=json.dumps(bodies[start : start + batch]).encode(),
+            method="POST",
+            headers={
+                "Authorization": f"Token {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": str(uuid.uuid4()),
+            },
+        )
+        with urllib.request.urlopen(request, timeout=300) as answer:
+            results = json.loads(answer.read())["results"]
+        refused = [r for r in results if r["status"] != 202]
+        if refused:
+            sys.exit(f"refused: {refused[:2]}")
+
+
+class _Template:
+    """What tests.integration.deployments.ScaleUnitDeployment asks of its database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def new_database(self, _workdir) -> str:
+        return self.url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--outage-minutes", type=float, default=10)
+    parser.add_argument("--rate", type=int, default=200, help="registrations a minute")
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    args = parser.parse_args()
+
+    hub_url_db = args.database_url
+    parsed = urlparse(hub_url_db)
+    su_url_db = urlunparse(parsed._replace(path=f"/{database_name(hub_url_db)}_su"))
+    database_name(su_url_db)
+    backlog_size = int(args.outage_minutes * args.rate)
+    # Shift per order: 1 clock-in + 3 x (start + progress + scrap) + finish + clock-out.
+    progress = max(1, (backlog_size // ORDERS - 9) // 3)
+    breaks = max(0, min(ORDERS, (backlog_size - ORDERS * (3 * progress + 9)) // 2))
+
+    work = Path(tempfile.mkdtemp(prefix="mes-bench-su-"))
+    for url in (hub_url_db, su_url_db):
+        recreate_database(url)
+    hub_port = free_port()
+    hub_env = _env(hub_url_db, work / "hub", MES_PUBLIC_URL=f"http://127.0.0.1:{hub_port}")
+    print(f"code {code_version()}; {machine()}")
+    print("migrating the hub's and the scale unit's databases...", flush=True)
+    _migrate(hub_env)
+    _migrate(_env(su_url_db, work / "su-migrate"))
+
+    os.environ.update(hub_env)
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+    from django.db.models import Sum
+    from rest_framework.authtoken.models import Token
+
+    from execution.models import RawRegistration
+    from execution.services.processing import registrations_process
+    from integration.roles import roles_ensure
+    from integration.services.scale_units import scale_unit_register
+    from orders.models import ProductionOrder
+    from tests.execution.floor import make_floor
+    from tests.integration.deployments import ScaleUnitDeployment
+    from tests.integration.test_scale_unit_deployments import shift
+
+    roles_ensure()
+    plant_a = make_floor(workers=ORDERS)
+    plant_b = make_floor(workers=ORDERS)
+    registered = scale_unit_register(code="BENCH", sites=[plant_a.site])
+    orders_a = [plant_a.order(quantity=progress) for _ in range(ORDERS)]
+    orders_b = [plant_b.order(quantity=progress) for _ in range(ORDERS)]
+    bodies_a = shift(plant_a, orders_a, progress=progress, breaks=breaks)
+    bodies_b = shift(plant_b, orders_b, progress=progress, breaks=breaks)
+    hub_token = Token.objects.get(user=plant_b.user).key
+
+    hub = _gunicorn(hub_env, hub_port, workers=2)
+    unit = ScaleUnitDeployment(
+        code="BENCH",
+        hub_url=f"http://127.0.0.1:{hub_port}",
+        token=registered.token,
+        workdir=work,
+        template=_Template(su_url_db),
+    )
+    try:
+        unit.start()
+        unit.sync()  # the reference data and the 20 orders
+        print(f"{len(bodies_b)} registrations per plant; timing...", flush=True)
+
+        started = time.perf_counter()
+        _post_all(f"http://127.0.0.1:{hub_port}", hub_token, bodies_b)
+        single_accept = time.perf_counter() - started
+        summary = registrations_process()
+        single_total = time.perf_counter() - started
+        assert summary.failed == 0, summary
+
+        closed = f"http://127.0.0.1:{free_port()}"
+        unit.env["MES_HUB_URL"] = closed
+        started = time.perf_counter()
+        _post_all(unit.url, unit.token, bodies_a)
+        su_accept = time.perf_counter() - started
+        output = unit.manage("sync_hub")
+        su_local_total = time.perf_counter() - started
+        assert "hub unreachable" in output and f"backlog: {len(bodies_a)} to" in output, output
+
+        unit.env["MES_HUB_URL"] = f"http://127.0.0.1:{hub_port}"
+        started = time.perf_counter()
+        output = unit.manage("sync_hub", "--no-process")
+        forwarded = time.perf_counter() - started
+        summary = registrations_process()
+        drain = time.perf_counter() - started
+        assert "backlog: 0 to the hub" in output, output
+        assert summary.failed == 0, summary
+    finally:
+        unit.drop()
+        hub.terminate()
+        hub.wait(timeout=30)
+
+    stored = RawRegistration.objects.filter(source="scale-unit:BENCH")
+    su_rows = stored.count()
+    assert stored.exclude(status="processed").count() == 0
+
+    def totals(orders):
+        return list(
+            ProductionOrder.objects.filter(pk__in=[o.pk for o in orders])
+            .order_by("pk")
+            .values_list("status", "quantity_completed", "quantity_scrapped")
+        )
+
+    assert totals(orders_a) == totals(orders_b), "plant A differs from plant B"
+    good = ProductionOrder.objects.filter(pk__in=[o.pk for o in orders_a]).aggregate(
+        good=Sum("quantity_completed")
+    )["good"]
+
+    n = len(bodies_a)
+    single_rate = n / single_total
+    su_rate = n / drain
+    figures = {
+        "registrations": n,
+        "stored_rows": su_rows,
+        "single_accept_s": round(single_accept, 2),
+        "single_total_s": round(single_total, 2),
+        "single_per_s": round(single_rate, 1),
+        "su_local_accept_s": round(su_accept, 2),
+        "su_local_total_s": round(su_local_total, 2),
+        "forward_s": round(forwarded, 2),
+        "drain_s": round(drain, 2),
+        "su_end_to_end_per_s": round(su_rate, 1),
+        "ratio_single_to_su": round(single_rate / su_rate, 2),
+        "outage_s": args.outage_minutes * 60,
+        "drain_share_of_outage": round(drain / (args.outage_minutes * 60), 3),
+        "good_units": str(good),
+    }
+    print()
+    print(f"{'path':58} {'seconds':>8} {'reg/s':>8}")
+    print(
+        f"{'single deployment: POST to the hub + hub processing':58} "
+        f"{single_total:8.1f} {single_rate:8.1f}"
+    )
+    print(
+        f"{'scale unit (hub down): POST + processing on the floor':58} "
+        f"{su_local_total:8.1f} {n / su_local_total:8.1f}"
+    )
+    print(f"{'backlog drain: forward to the hub + hub processing':58} {drain:8.1f} {su_rate:8.1f}")
+    print(f"{'  of which forwarding (sync_hub, a fresh process)':58} {forwarded:8.1f}")
+    print(
+        f"\nratio single deployment : scale unit end to end = {single_rate / su_rate:.2f} : 1; "
+        f"a {args.outage_minutes:g}-minute outage at {args.rate}/min ({n} registrations, "
+        f"{su_rows} rows with derived stops) drains in {drain:.0f} s "
+        f"({100 * drain / (args.outage_minutes * 60):.1f}% of the outage)"
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
