@@ -1,6 +1,7 @@
 """The Django admin: every registered page renders, and production orders change only
 through the services (transition buttons, bulk actions, add and change forms)."""
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -42,7 +43,9 @@ from execution.models import (
     Worker,
 )
 from execution.services.attendance import attendance_day_calculate
-from integration.models import Heartbeat
+from integration.models import Heartbeat, HubForward, HubPackage, ReceivedPackage
+from integration.roles import roles_ensure
+from integration.services.scale_units import hub_link, scale_unit_register
 from inventory import services as inventory_services
 from inventory.choices import SourceType, Tracking
 from inventory.models import UnitConversion
@@ -216,6 +219,33 @@ def _notification(ctx):
 
 
 # One object per model, made the way the application makes it.
+def _scale_unit(ctx):
+    roles_ensure()
+    order = make_order()
+    return scale_unit_register(code="SU-ADMIN", sites=[order.site]).scale_unit
+
+
+def _hub_package(ctx):
+    _scale_unit(ctx)
+    return HubPackage.objects.first()
+
+
+def _received_package(ctx):
+    return ReceivedPackage.objects.create(
+        hub_id=1,
+        kind="reference",
+        reason="test",
+        payload={"objects": []},
+        created_on_hub_at=timezone.now(),
+    )
+
+
+def _hub_forward(ctx):
+    return HubForward.objects.create(
+        registration_uuid=uuid.uuid4(), kind="clock_in", occurred_at=timezone.now(), payload={}
+    )
+
+
 BUILDERS = {
     "auth.Group": lambda ctx: Group.objects.create(name="Planners"),
     "auth.User": lambda ctx: ctx["admin"],
@@ -297,6 +327,11 @@ BUILDERS = {
     "integration.ForceCloseRequest": _force_close,
     "integration.DefectReasonMapping": _mapping,
     "integration.Notification": _notification,
+    "integration.ScaleUnit": _scale_unit,
+    "integration.HubPackage": _hub_package,
+    "integration.ReceivedPackage": _received_package,
+    "integration.HubForward": _hub_forward,
+    "integration.HubLink": lambda ctx: hub_link(),
 }
 # Admins whose change URL is keyed by something else than the object's pk.
 OBJECT_IDS = {"authtoken.TokenProxy": lambda obj: obj.user_id}
