@@ -31,6 +31,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import serializers
+from django.core.cache import cache
 from django.core.serializers.base import DeserializationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery, Value
@@ -123,6 +124,7 @@ ORDER_HUB_FIELDS = (
 HUB_STATUSES = (OrderStatus.CREATED, OrderStatus.CANCELED, OrderStatus.CLOSED)
 RUNNING = (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
 SYNC_ACTOR = Actor(process="hub-sync")
+SYNC_LOCK = "integration:hub-sync-running"
 
 
 # --- Hub: scale units and their packages ------------------------------------------------------
@@ -773,7 +775,7 @@ class SyncSummary:
 
     def __str__(self) -> str:
         if self.skipped:
-            return "skipped: waiting before the next attempt to reach the hub"
+            return "skipped: another round is running, or it waits to try the hub again"
         text = (
             f"{self.pulled} package(s) taken, {self.applied.processed} applied, "
             f"{self.applied.failed} failed; {self.forwarded.sent} registration(s) sent, "
@@ -797,6 +799,18 @@ def hub_sync(*, force: bool = False) -> SyncSummary:
     if not force and link.next_attempt_at and link.next_attempt_at > now:
         summary.skipped = True
         return summary
+    # One round at a time (beat, the page's button, the command): a second one would send
+    # the same batch again, harmless (the hub replays it) but wasted.
+    if not cache.add(SYNC_LOCK, 1, timeout=settings.MES_HUB_TIMEOUT_SECONDS * 10):
+        summary.skipped = True
+        return summary
+    try:
+        return _sync_round(summary, link, now)
+    finally:
+        cache.delete(SYNC_LOCK)
+
+
+def _sync_round(summary: SyncSummary, link: HubLink, now) -> SyncSummary:
     try:
         summary.pulled = hub_pull()
         summary.applied = packages_apply()

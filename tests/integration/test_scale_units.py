@@ -13,6 +13,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.core import serializers
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -244,6 +245,12 @@ def test_hub_unreachable_keeps_the_queue_and_backs_off(as_scale_unit):
     forward.refresh_from_db()
     assert forward.status == ForwardStatus.PENDING
     assert scale_units.backlog()["to_hub"] == 1
+    # One round at a time: a second one, started meanwhile, steps aside.
+    cache.add(scale_units.SYNC_LOCK, 1)
+    try:
+        assert scale_units.hub_sync(force=True).skipped
+    finally:
+        cache.delete(scale_units.SYNC_LOCK)
 
 
 @pytest.mark.django_db(transaction=True)
