@@ -201,7 +201,11 @@ def _with_dependencies(objects: Iterable) -> list:
             continue
         seen[key] = obj
         for f in obj._meta.concrete_fields:
-            if f.is_relation and f.related_model in _RANK and getattr(obj, f.attname) is not None:
+            if not f.is_relation or f.related_model not in _RANK:
+                continue
+            target = getattr(obj, f.attname)
+            # Most targets are in the package already (the site, units, codes): no query.
+            if target is not None and (f.related_model, target) not in seen:
                 stack.append(getattr(obj, f.name))
     return sorted(seen.values(), key=lambda o: (_RANK[type(o)], o.pk))
 

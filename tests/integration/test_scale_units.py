@@ -15,17 +15,24 @@ import pytest
 from django.core import serializers
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from execution.models import AbsenceCode, AttendanceDay, Job
+from execution.models import AbsenceCode, AttendanceDay, Job, Worker
 from execution.services.attendance import attendance_day_approve
 from integration.choices import ForwardStatus, PackageKind, PackageStatus
 from integration.models import HubForward, HubLink, HubPackage, ReceivedPackage, ScaleUnit
 from integration.roles import IT, OPERATOR, SUPERVISOR
 from integration.services import scale_units
 from mesproject.errors import NotAllowed
-from orders.services import Actor, production_order_cancel, production_order_change_quantity
+from orders.services import (
+    Actor,
+    production_order_cancel,
+    production_order_change_quantity,
+    production_order_release,
+)
 from orders.services import production_order_create as order_create
 from tests.api import token_client
 from tests.execution.floor import make_floor
@@ -327,3 +334,23 @@ def test_changed_reference_data_is_sent_once(plant):
     assert scale_units.packages_reference_refresh() == 0
     latest = HubPackage.objects.filter(scale_unit=registered.scale_unit).latest("id")
     assert "VAC" in {o["fields"].get("code") for o in latest.payload["objects"]}
+
+
+def test_a_release_package_costs_the_same_queries_however_many_workers(plant):
+    floor, _ = plant
+
+    def release_queries() -> int:
+        order = floor.order(quantity=2, release=False)
+        with CaptureQueriesContext(connection) as queries:
+            production_order_release(order=order)
+        return len(queries)
+
+    few = release_queries()
+    for i in range(30):
+        Worker.objects.create(
+            badge_id=f"EXTRA-{i}",
+            name=f"Extra {i}",
+            site=floor.site,
+            pay_agreement=floor.workers[0].pay_agreement,
+        )
+    assert release_queries() == few
