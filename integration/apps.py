@@ -20,6 +20,8 @@ class IntegrationConfig(AppConfig):
             # The ERP is the hub's: a scale unit queues its registrations for the hub, and
             # what the hub owns is read-only here.
             execution_hooks.register_acceptance_effect(scale_units.forward_record)
+            # The hub's force close (sent with the order) stops new starts here too.
+            execution_hooks.register_start_guard(work_orders.force_close_start_guard)
             read_only.protect_hub_owned_admin()
             return
         inventory_hooks.register_posting_effect(outbox.material_issue_record)

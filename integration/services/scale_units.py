@@ -67,7 +67,15 @@ from orders.models import (
 from orders.services import Actor
 
 from ..choices import ForwardStatus, PackageKind, PackageStatus
-from ..models import HubForward, HubLink, HubPackage, ReceivedPackage, ScaleUnit, ScaleUnitSite
+from ..models import (
+    ForceCloseRequest,
+    HubForward,
+    HubLink,
+    HubPackage,
+    ReceivedPackage,
+    ScaleUnit,
+    ScaleUnitSite,
+)
 from ..roles import OPERATOR
 
 logger = logging.getLogger(__name__)
@@ -95,6 +103,7 @@ HUB_OWNED = (
     ProductionOrder,
     ProductionOrderMaterial,
     Job,
+    ForceCloseRequest,
 )
 _RANK = {model: rank for rank, model in enumerate(HUB_OWNED)}
 # The transitions a scale unit hears of; the automatic ones it works out itself.
@@ -234,7 +243,12 @@ def _reference_objects(sites: Iterable[Site]) -> list:
 
 
 def _order_objects(order: ProductionOrder) -> list:
-    objects: list = [order, *order.materials.all(), *order.jobs.all()]
+    objects: list = [
+        order,
+        *order.materials.all(),
+        *order.jobs.all(),
+        *ForceCloseRequest.objects.filter(order=order),
+    ]
     if order.bom_id:
         objects += [order.bom, *order.bom.lines.all()]
     if order.route_id:

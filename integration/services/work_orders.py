@@ -24,6 +24,7 @@ from orders.services import Actor
 from ..choices import ChangeRequestStatus, CloseMode, NotificationKind
 from ..models import ChangeRequest, ForceCloseRequest
 from ..roles import SUPERVISOR
+from . import scale_units
 from .notifications import notify
 
 # "Running on the floor": a change would disrupt the line, so a supervisor decides.
@@ -297,6 +298,8 @@ def work_order_close(
             order=order,
             defaults={"requested_by": actor.label[:64], "requested_at": timezone.now()},
         )
+        # A scale unit running the order stops new starts too.
+        scale_units.order_package_effect(order=order, transition="force close")
         notify(
             kind=NotificationKind.FORCE_CLOSE,
             roles=[SUPERVISOR],

@@ -24,9 +24,11 @@ from execution.services.processing import registrations_process
 from integration.models import ScaleUnit
 from integration.roles import roles_ensure
 from integration.services.scale_units import scale_unit_register
+from integration.services.work_orders import work_order_close
 from inventory.models import OnHand
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
+from orders.services import Actor
 from tests.api import new_key
 from tests.execution.floor import make_floor
 from tests.integration.deployments import (
@@ -257,6 +259,58 @@ def test_hub_owned_data_is_read_only_on_the_scale_unit(plant):
     # The floor's own pages are there: the hub link with its processing history.
     page = opener.open(f"{unit.url}/scale-units/hub/").read().decode()
     assert "Manufacturing jobs processing history" in page and order.number in page
+
+
+def test_a_force_close_on_the_hub_stops_new_starts_on_the_scale_unit(plant):
+    floor, unit = plant
+    order = floor.order(quantity=4)
+    unit.sync()
+    first, second = floor.workers[:2]
+    job = floor.job(order, 10).pk
+
+    def body(kind, minute, badge, **fields):
+        return {
+            "registration_uuid": str(uuid.uuid4()),
+            "kind": kind,
+            "occurred_at": floor.at(minute).isoformat(),
+            "badge_id": badge.badge_id,
+            **fields,
+        }
+
+    post_to_scale_unit(
+        unit,
+        [
+            body("clock_in", 1, first),
+            body("clock_in", 1, second),
+            body("start_job", 2, first, job=job, quantity="2"),
+        ],
+    )
+    unit.sync()
+    registrations_process()
+    assert hub_order(order)["in_progress"] == 2
+
+    order, waiting = work_order_close(order=order, mode="force", actor=Actor(process="erp"))
+    assert waiting
+    unit.sync()
+    status, answer = unit.post(
+        "/api/v1/registrations/", body("start_job", 3, second, job=job), headers=new_key()
+    )
+    assert (status, answer["code"]) == (409, "job_start_blocked"), answer
+    # The unit in progress finishes there; the hub closes the order and tells the floor.
+    finished = body("report_as_finished", 5, first, order=order.number, quantity_good="2")
+    del finished["badge_id"]
+    post_to_scale_unit(
+        unit,
+        [
+            body("report_progress", 4, first, job=job, quantity_good="2", completes_job=True),
+            finished,
+        ],
+    )
+    unit.sync()
+    registrations_process()
+    assert hub_order(order)["status"] == OrderStatus.CLOSED
+    unit.sync()
+    assert su_order(unit, order.number)["status"] == OrderStatus.CLOSED
 
 
 def _signed_in(unit, username: str):
