@@ -1,5 +1,6 @@
-"""The deployment's role (hub or scale unit) and the one rule that follows from it for every
-app: data that originates on the hub is read-only on a scale unit."""
+"""The deployment's role (hub or scale unit) and the rules that follow from it for every app:
+data that originates on the hub is read-only on a scale unit, and the back office (approval,
+transfer) stays on the hub."""
 
 from django.conf import settings
 

@@ -533,7 +533,7 @@ def production_order_material_add(
     if Decimal(quantity_per) <= 0:
         raise ApplicationError("Quantity per must be above zero.", code="quantity_not_positive")
     last = order.materials.order_by("-line_number").values_list("line_number", flat=True).first()
-    return ProductionOrderMaterial.objects.create(
+    material = ProductionOrderMaterial.objects.create(
         order=order,
         line_number=(last or 0) + 10,
         component=component,
@@ -542,6 +542,8 @@ def production_order_material_add(
         flushing_principle=flushing_principle,
         operation_number=operation_number,
     )
+    hooks.run_effects(hooks.CHANGED, order=order, actor=SYSTEM)
+    return material
 
 
 @transaction.atomic
@@ -551,6 +553,7 @@ def production_order_material_remove(*, material: ProductionOrderMaterial) -> No
     order = lock_order(material.order_id)
     _require_materials_changeable(order)
     material.delete()
+    hooks.run_effects(hooks.CHANGED, order=order, actor=SYSTEM)
 
 
 @transaction.atomic
