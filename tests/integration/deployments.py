@@ -173,6 +173,33 @@ class ScaleUnitDeployment:
     def sync(self) -> str:
         return self.manage("sync_hub")
 
+    def start_worker_and_beat(self, seconds: int = 1) -> subprocess.Popen:
+        """The scale unit's own Celery worker with its beat (its filesystem broker): syncs
+        with the hub and processes registrations every `seconds`."""
+        env = {
+            **self.env,
+            "MES_HUB_SYNC_SECONDS": str(seconds),
+            "MES_PROCESSOR_INTERVAL_SECONDS": str(seconds),
+        }
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mesproject",
+                "worker",
+                "--beat",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "--schedule",
+                str(self.workdir / "beat-schedule"),
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+
     def post(self, path: str, body, *, headers: dict | None = None) -> tuple[int, dict]:
         request = urllib.request.Request(
             f"{self.url}{path}",

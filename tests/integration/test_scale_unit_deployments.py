@@ -4,7 +4,10 @@ while the floor goes on; hub-owned data read-only on the scale unit."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import time
 import urllib.request
 import uuid
 from decimal import Decimal as D
@@ -414,3 +417,33 @@ def _on_hand(floor) -> dict:
         "item__part_number", "location__code", "quantity"
     )
     return {(_suffix(part), location): qty for part, location, qty in rows if qty}
+
+
+def test_the_scale_units_own_worker_and_beat_keep_it_in_sync(plant):
+    floor, unit = plant
+    worker = unit.start_worker_and_beat(seconds=1)
+    try:
+        order = floor.order(quantity=2)
+        wait_for(
+            lambda: (
+                unit.query(f"SELECT COUNT(*) FROM execution_job WHERE order_id = {order.pk}")[0][0]
+                > 0
+            )
+        )
+        bodies = shift(floor, [order], progress=2)
+        post_to_scale_unit(unit, bodies)
+        received = RawRegistration.objects.filter(source="scale-unit:PLANT2")
+        wait_for(lambda: received.count() == len(bodies))
+        wait_for(lambda: su_order(unit, order.number)["status"] == OrderStatus.COMPLETED)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+    registrations_process()
+    assert hub_order(order) == su_order(unit, order.number)
+
+
+def wait_for(condition, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the scale unit"
+        time.sleep(0.5)
