@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint check
+.PHONY: install run test lint check bench soak
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,3 +30,14 @@ check: lint
 	SECRET_KEY=check-deploy-only-$$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz \
 	  DJANGO_SETTINGS_MODULE=mesproject.settings.production \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Every bench in bench/ on PostgreSQL and Redis, one table (bench/results/); about 20 minutes.
+# BENCH_QUICK=1: small sizes, about 3 minutes. BENCH_ARGS: e.g. --only reconciliation,list_pages
+bench: install
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+# The whole stack (gunicorn, 2 Celery workers, beat, own Redis and PostgreSQL database, the ERP
+# simulator) under load with faults, then the invariants (bench/soak.py); 10 minutes.
+# SOAK_SECONDS=90 for a shorter run; SOAK_ARGS=--ci: the 75-second CI mode.
+soak: install
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)

@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mes_bench \\
         .venv/bin/python bench/inventory_postings.py [--count 100000]
+    quick: ... bench/inventory_postings.py --count 5000 --sample 1000
 
 Drops and recreates the database named in DATABASE_URL (it must start with "mes_bench"),
 migrates it, receives enough stock, then in one run:
@@ -13,11 +14,12 @@ migrates it, receives enough stock, then in one run:
 4. one multi-row INSERT ... SELECT FROM unnest() of the same rows (bare, SQL).
 
 It prints movements/s for each, the ratio service / bare, the queries per movement and where
-a service posting spends its time (each SQL statement, COMMIT, and Python). A ratio, measured
-side by side, not a timed test.
+a service posting spends its time (each SQL statement, COMMIT, and Python), then a JSON line
+with the figures. A ratio, measured side by side, not a timed test.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -312,6 +314,31 @@ def main() -> None:
         f"{'OK' if report.ok else 'DIFFERENCES'} in {verify_seconds:.2f} s "
         "(before the bare rows, which bypass on-hand on purpose)"
     )
+    figures = {
+        "bench": "inventory_postings",
+        "code": code_version(),
+        "movements": count,
+        "postgres": server,
+        "synchronous_commit": sync_commit,
+        "service_per_s": round(service_rate, 1),
+        "service_batched_per_s": round(batched / batched_seconds, 1),
+        "bare_copy_per_s": round(count / copy_seconds, 1),
+        "bare_insert_per_s": round(count / insert_seconds, 1),
+        "ratio_copy_to_service": round((count / copy_seconds) / service_rate, 1),
+        "ratio_insert_to_service": round((count / insert_seconds) / service_rate, 1),
+        "queries_per_movement": round(queries_per_movement, 2),
+        "us_per_movement": round(per, 1),
+        "verify_ok": report.ok,
+        "ok": report.ok,
+    }
+    print(json.dumps(figures))
+
+
+def code_version() -> str:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _common import code_version as version
+
+    return version()
 
 
 if __name__ == "__main__":

@@ -450,6 +450,8 @@ def run(args, simulator: Simulator) -> None:
         "delivered_per_s": {label: round(total / s, 1) for label, s in results.items()},
         "ratio_relay_to_bare": round(relay / bare, 2),
         "ratio_relay_to_bare_threads": round(relay / bare_n, 2),
+        "ratio_relay1_to_bare": round(relay1 / bare, 2),
+        "statements_per_message": round(len(statements) / total, 2),
         "ok": not bad,
     }
     print(json.dumps(figures))

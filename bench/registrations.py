@@ -188,6 +188,7 @@ def build_plant(workers: int, stock_per_part: int):
     from django.contrib.auth import get_user_model  # noqa: F401  (auth app loaded)
 
     from execution.models import AbsenceCode, IndirectActivity, PayAgreement, Terminal, Worker
+    from integration.models import DefectReasonMapping
     from inventory import services as inventory_services
     from inventory.choices import LocationKind, SourceType, Tracking
     from inventory.models import Item, Location, Site, UnitOfMeasure, Warehouse
@@ -281,6 +282,14 @@ def build_plant(workers: int, stock_per_part: int):
         )
         for i in range(1, workers + 1)
     ]
+    scrap_reason = ReasonCode.objects.create(
+        code="BR-SCRATCH", description="Scratched", kind=ReasonKind.SCRAP
+    )
+    # Mapped to the ERP's reason code, as in a configured plant: an unmapped defect code
+    # dead-letters every scrap message (with an alert) instead of sending it.
+    DefectReasonMapping.objects.create(
+        defect=scrap_reason, erp_reason_code="SCR-01", cost_center="CC-100"
+    )
     return SimpleNamespace(
         site=site,
         output=output,
@@ -289,9 +298,7 @@ def build_plant(workers: int, stock_per_part: int):
         product=product,
         components=components,
         workers=people,
-        scrap_reason=ReasonCode.objects.create(
-            code="BR-SCRATCH", description="Scratched", kind=ReasonKind.SCRAP
-        ),
+        scrap_reason=scrap_reason,
         absence=AbsenceCode.objects.create(code="DOC", description="Doctor"),
         indirect=IndirectActivity.objects.create(code="CLEAN", description="Cleaning"),
     )
