@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import hooks
 from .choices import (
@@ -1115,16 +1116,32 @@ def adjustment_journal_create(
         ),
         actor=actor,
     )
-    for line in lines:
-        adjustment_journal_line_add(
-            journal=journal,
+    # Checked one by one, written at once: the nightly reconciliation books thousands of
+    # lines into one journal, which is new, so nobody else numbers its lines meanwhile.
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        item, lot, quantity = adjustment_journal_line_check(
             item=line.item,
             location=line.location,
             quantity=line.quantity,
             lot=line.lot,
             order_ref=line.order_ref,
-            note=line.note,
         )
+        if lot is None and item.tracking != Tracking.NONE:
+            lot = resolve_lot(item, line.lot, create=True)
+        rows.append(
+            AdjustmentJournalLine(
+                journal=journal,
+                line_number=number * 10,
+                item=item,
+                lot=lot,
+                location=line.location,
+                quantity=quantity,
+                order_ref=(line.order_ref or "").strip(),
+                note=line.note,
+            )
+        )
+    bulk_create_with_history(rows, AdjustmentJournalLine)
     return journal
 
 
@@ -1171,7 +1188,7 @@ def adjustment_journal_post(*, journal: AdjustmentJournal, actor: Actor) -> Adju
     )
     for line, entry in zip(lines, entries, strict=True):
         line.ledger_entry = entry
-        line.save(update_fields=["ledger_entry"])
+    bulk_update_with_history(lines, AdjustmentJournalLine, ["ledger_entry"])
     journal.status = JournalStatus.POSTED
     journal.posted_at = timezone.now()
     journal.posted_by = actor.user

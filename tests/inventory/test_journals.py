@@ -195,3 +195,36 @@ def test_journal_source_is_kept(item, stock, actor):
         lines=[JournalLineInput(item=item, location=stock, quantity=D(1))],
     )
     assert (journal.source_type, journal.source_id) == ("erp_message", "wip-2026-11-22")
+
+
+def test_a_long_journal_costs_a_bounded_number_of_statements_per_line(item, stock, receive, actor):
+    """The nightly reconciliation books thousands of lines into one journal: each line was
+    two savepoints, a journal lock, a numbering query, an INSERT and a history INSERT to
+    create, and an UPDATE and another history INSERT to post (bench/reconciliation.py)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    receive(item, 1000, stock)
+
+    def create_and_post(count: int) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            journal = services.adjustment_journal_create(
+                reason="reconciliation",
+                actor=actor,
+                lines=[
+                    JournalLineInput(item=item, location=stock, quantity=D(-1))
+                    for _ in range(count)
+                ],
+            )
+            services.adjustment_journal_post(journal=journal, actor=actor)
+        return len(queries)
+
+    few, many = create_and_post(5), create_and_post(45)
+    per_line = (many - few) / 40
+    assert per_line <= 4, f"{per_line:.1f} statements per journal line"
+    for journal in AdjustmentJournal.objects.filter(reason="reconciliation"):
+        numbers = list(journal.lines.order_by("line_number").values_list("line_number", flat=True))
+        assert numbers == [10 * n for n in range(1, len(numbers) + 1)]
+        assert journal.lines.filter(ledger_entry__isnull=True).count() == 0
+        assert journal.lines.model.history.filter(journal_id=journal.pk).count() == 2 * len(numbers)
+    assert services.inventory_verify().ok
