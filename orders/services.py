@@ -51,8 +51,12 @@ SYSTEM = Actor(process="system")
 
 
 def lock_order(order_id: int) -> ProductionOrder:
-    """The order row, locked until the end of the transaction (a no-op lock on SQLite)."""
-    return ProductionOrder.objects.select_for_update().get(pk=order_id)
+    """The order row, locked until the end of the transaction (a no-op lock on SQLite).
+
+    FOR NO KEY UPDATE: rows that point at the order (a registration, a journal line) may
+    still be committed meanwhile; their foreign-key check at COMMIT takes FOR KEY SHARE,
+    which FOR UPDATE would block (tests/execution/test_row_locks.py)."""
+    return ProductionOrder.objects.select_for_update(no_key=True).get(pk=order_id)
 
 
 # --- Guards -------------------------------------------------------------------------------

@@ -255,7 +255,7 @@ def attendance_figures(*, worker: Worker, date: Date) -> DayFigures:
 def _lock_worker(worker_id: int) -> Worker:
     # of=self: the pay agreement is read, not locked (every worker on it would queue).
     return (
-        Worker.objects.select_for_update(of=("self",))
+        Worker.objects.select_for_update(of=("self",), no_key=True)
         .select_related("pay_agreement")
         .get(pk=worker_id)
     )

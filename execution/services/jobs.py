@@ -13,6 +13,11 @@ from ..choices import JobKind, JobStatus
 from ..models import Job, RawRegistration
 
 
+def lock_job(job_id: int) -> Job:
+    """The job row, locked until the end of the transaction (a no-op lock on SQLite)."""
+    return Job.objects.select_for_update(no_key=True).get(pk=job_id)
+
+
 def _next_sequence(resource_id: int) -> int:
     last = Job.objects.filter(resource_id=resource_id).aggregate(last=Max("sequence"))["last"]
     return (last or 0) + 10
@@ -77,7 +82,7 @@ def job_plan_change(
     actor: Actor = SYSTEM,
 ) -> Job:
     """Adjust the operational plan: a job's position, its resource, or hold."""
-    job = Job.objects.select_for_update().get(pk=job.pk)
+    job = lock_job(job.pk)
     if job.status == JobStatus.COMPLETED:
         raise NotAllowed(f"Job {job} is completed.", code="job_completed")
     if resource is not None and resource.pk != job.resource_id:
@@ -115,7 +120,7 @@ def job_plan_move(*, job: Job, direction: str, actor: Actor = SYSTEM) -> Job:
     # Lock the whole plan in pk order, so two supervisors reordering one resource queue
     # instead of deadlocking.
     plan = list(
-        Job.objects.select_for_update()
+        Job.objects.select_for_update(no_key=True)
         .select_related("order", "resource")
         .filter(resource_id=resource_id)
         .exclude(status=JobStatus.COMPLETED)

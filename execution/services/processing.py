@@ -560,7 +560,7 @@ def _apply(registration: RawRegistration, actor: Actor) -> str:
         _log(registration, LogbookKind.INFO, text)
         return text
     order = (
-        ProductionOrder.objects.select_for_update(of=("self",))
+        ProductionOrder.objects.select_for_update(of=("self",), no_key=True)
         .select_related("item__unit", "unit")
         .get(pk=registration.order_id)
     )
@@ -597,7 +597,9 @@ def _save_job(job: Job, fields: list[str]) -> None:
 
 def _lock_job(work: OrderWork) -> Job:
     job = (
-        Job.objects.select_for_update().select_related("resource").get(pk=work.registration.job_id)
+        Job.objects.select_for_update(no_key=True)
+        .select_related("resource")
+        .get(pk=work.registration.job_id)
     )
     job.order = work.order  # already locked and loaded: no second read for its number
     return job

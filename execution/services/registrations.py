@@ -107,6 +107,12 @@ class Accepted:
     replayed: bool
 
 
+def lock_worker(worker_id: int) -> Worker | None:
+    """The worker row, locked until the end of the transaction: one registration per worker
+    at a time (a no-op lock on SQLite)."""
+    return Worker.objects.select_for_update(no_key=True).filter(pk=worker_id).first()
+
+
 def _refuse(message: str, code: str, **fields) -> ApplicationError:
     return ApplicationError(message, code=code, fields={k: str(v) for k, v in fields.items()})
 
@@ -581,7 +587,7 @@ def registration_accept(
         with transaction.atomic():
             if data.worker is not None:
                 # One registration per worker at a time: its state is read, then extended.
-                Worker.objects.select_for_update().filter(pk=data.worker.pk).first()
+                lock_worker(data.worker.pk)
                 # The same UUID may have been stored while this one waited for the lock.
                 existing = _existing(data.uuid)
                 if existing:

@@ -123,7 +123,7 @@ def work_order_create(*, data: WorkOrderInput, actor: Actor) -> tuple[Production
     wo_id = (data.wo_id or "").strip()
     if not wo_id:
         raise ApplicationError("wo_id is required.", code="invalid", fields={"wo_id": "required"})
-    existing = ProductionOrder.objects.select_for_update().filter(number=wo_id).first()
+    existing = ProductionOrder.objects.select_for_update(no_key=True).filter(number=wo_id).first()
     if existing is not None:
         return _update_created(existing, data, actor), False
     item, site = _master_data(data)
@@ -142,7 +142,7 @@ def work_order_create(*, data: WorkOrderInput, actor: Actor) -> tuple[Production
     except IntegrityError:
         # The same wo_id created at this very moment under another key: the rules for an
         # existing wo_id apply.
-        existing = ProductionOrder.objects.select_for_update().get(number=wo_id)
+        existing = ProductionOrder.objects.select_for_update(no_key=True).get(number=wo_id)
         return _update_created(existing, data, actor), False
     return order, True
 
