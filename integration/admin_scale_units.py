@@ -41,7 +41,7 @@ class ScaleUnitAdmin(admin.ModelAdmin):
         "acked_package_id",
         "reported_backlog",
         "reported_failed_packages",
-        "reported_error",
+        "reported_rejected",
     )
     readonly_fields = tuple(f for f in fields if f not in ("name", "is_active"))
     inlines = [ScaleUnitSiteInline]

@@ -41,6 +41,7 @@ class PackagesQuerySerializer(serializers.Serializer):
     after = serializers.IntegerField(min_value=0, default=0)
     backlog = serializers.IntegerField(min_value=0, default=0, max_value=2**31 - 1)
     failed_packages = serializers.IntegerField(min_value=0, default=0, max_value=2**31 - 1)
+    rejected = serializers.IntegerField(min_value=0, default=0, max_value=2**31 - 1)
 
 
 class ScaleUnitPackagesView(APIView):
@@ -51,6 +52,7 @@ class ScaleUnitPackagesView(APIView):
             OpenApiParameter("after", int, description="The last package id stored: an ack."),
             OpenApiParameter("backlog", int, description="Registrations waiting to be sent."),
             OpenApiParameter("failed_packages", int, description="Packages failed there."),
+            OpenApiParameter("rejected", int, description="Its registrations the hub refused."),
         ],
         responses={200: PackagesSerializer},
         description="The scale unit's packages after `after`, oldest first (at most 50). "
@@ -60,7 +62,7 @@ class ScaleUnitPackagesView(APIView):
         query = PackagesQuerySerializer(data=request.query_params)
         if not query.is_valid():
             raise ApplicationError(
-                "after, backlog and failed_packages are whole numbers from 0.",
+                "after, backlog, failed_packages and rejected are whole numbers from 0.",
                 code="invalid",
                 fields=query.errors,
             )

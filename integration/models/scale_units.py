@@ -33,7 +33,7 @@ class ScaleUnit(models.Model):
     # What the scale unit reported of itself at its last contact.
     reported_backlog = models.PositiveIntegerField(default=0)
     reported_failed_packages = models.PositiveIntegerField(default=0)
-    reported_error = models.TextField(blank=True)
+    reported_rejected = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["code"]

@@ -345,7 +345,7 @@ def packages_take(*, scale_unit: ScaleUnit, after: int, limit: int = 50, report:
         acked_package_id=max(after, 0),
         reported_backlog=max(int(report.get("backlog", 0)), 0),
         reported_failed_packages=max(int(report.get("failed_packages", 0)), 0),
-        reported_error=str(report.get("error", ""))[:2000],
+        reported_rejected=max(int(report.get("rejected", 0)), 0),
     )
     return list(
         HubPackage.objects.filter(scale_unit=scale_unit, pk__gt=after).order_by("pk")[:limit]
@@ -683,6 +683,7 @@ def hub_pull() -> int:
                 "after": link.last_package_id,
                 "backlog": waiting["to_hub"],
                 "failed_packages": waiting["packages_failed"],
+                "rejected": waiting["rejected"],
             }
         )
         _status, answer = _call("GET", f"/api/v1/scale-units/packages/?{query}")
