@@ -10,6 +10,7 @@ import signal
 import time
 import urllib.request
 import uuid
+from datetime import datetime
 from decimal import Decimal as D
 
 import pytest
@@ -23,6 +24,7 @@ from execution.models import (
     ReportAsFinishedLine,
     RouteCardLine,
 )
+from execution.services.attendance import attendance_figures
 from execution.services.processing import registrations_process
 from integration.models import ScaleUnit
 from integration.roles import roles_ensure
@@ -198,6 +200,14 @@ def test_release_on_the_hub_runs_on_the_scale_unit_and_reports_back(plant):
     assert hub_order(order) == su_order(unit, order.number)
     assert RouteCardLine.objects.filter(order=order).count() == 3 * 3
     assert ReportAsFinishedLine.objects.get(order=order).quantity_good == 2
+    # Clocked in and out on the edge: the hub pays the worker for the shift.
+    clock = {b["kind"]: b["occurred_at"] for b in bodies if b["kind"] in ("clock_in", "clock_out")}
+    shift_minutes = (
+        datetime.fromisoformat(clock["clock_out"]) - datetime.fromisoformat(clock["clock_in"])
+    ).total_seconds() / 60
+    day = attendance_figures(worker=floor.workers[0], date=floor.at(0).date())
+    assert day.clocked_minutes == D(str(round(shift_minutes, 2)))
+    assert day.job_minutes > 0
     consumed = dict(
         PickingListLine.objects.filter(order=order)
         .values_list("component__part_number")
