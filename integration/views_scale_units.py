@@ -39,9 +39,12 @@ def hub_link_page(request):
     """Scale unit: the manufacturing jobs processing history and the queue to the hub."""
     _require(request, VIEW_PACKAGES)
     status = request.GET.get("status", "")
+    order = request.GET.get("order", "").strip()
     packages = ReceivedPackage.objects.defer("payload").order_by("-hub_id")
     if status in PackageStatus.values:
         packages = packages.filter(status=status)
+    if order:
+        packages = packages.filter(order_number__icontains=order)
     page = Paginator(packages, 50).get_page(request.GET.get("page"))
     waiting = HubForward.objects.defer("payload").exclude(status=ForwardStatus.SENT)
     return render(
@@ -50,6 +53,7 @@ def hub_link_page(request):
         {
             "page": page,
             "status": status,
+            "order": order,
             "statuses": PackageStatus.choices,
             "backlog": scale_units.backlog(),
             "waiting": waiting.order_by("id")[:50],

@@ -318,6 +318,9 @@ def test_hub_link_page_shows_the_backlog_and_processes_or_cancels(client, as_sca
     assert page.status_code == 200
     assert "PO-9" in page.text and "boom" in page.text
     assert 'id="backlog-to-hub"><strong>1</strong>' in page.text
+    received(6, [], "PO-10")
+    only = client.get(reverse("scale-units:hub_link"), {"order": "po-10"})
+    assert "PO-10" in only.text and "PO-9" not in only.text
     response = client.post(reverse("scale-units:package_process", args=[failed.pk]), follow=True)
     assert "failed again" in response.text
     client.post(reverse("scale-units:package_cancel", args=[failed.pk]))
@@ -354,3 +357,23 @@ def test_a_release_package_costs_the_same_queries_however_many_workers(plant):
             pay_agreement=floor.workers[0].pay_agreement,
         )
     assert release_queries() == few
+
+
+@pytest.mark.urls("tests.integration.scale_unit_urls")
+def test_hub_link_page_runs_constant_queries(client, as_scale_unit):
+    as_scale_unit()
+    client.force_login(role_user(SUPERVISOR))
+    made = iter(range(1, 10_000))
+
+    def add_rows(n):
+        for _ in range(n):
+            number = next(made)
+            received(number, [], f"PO-{number}")
+            HubForward.objects.create(
+                registration_uuid=uuid.uuid4(),
+                kind="clock_in",
+                occurred_at=timezone.now(),
+                payload={},
+            )
+
+    assert_constant_queries(client, reverse("scale-units:hub_link"), add_rows, small=5, large=80)
