@@ -141,220 +141,27 @@ def _bulk_orders():
 
 
 def order_page(client):
-    """tests/pages/test_planner.py _detail_volume: n more rows in each of the page's lists."""
+    """n more rows in each of the page's lists (tests/pages/test_planner.py's own helper)."""
     from django.urls import reverse
-    from django.utils import timezone
 
-    from execution.choices import JobKind, LogbookKind, RegistrationKind, RegistrationStatus
-    from execution.models import (
-        Job,
-        LogbookEntry,
-        PickingListLine,
-        RawRegistration,
-        ReportAsFinishedLine,
-        RouteCardLine,
-    )
-    from inventory.choices import SourceType, TransactionKind
-    from inventory.models import InventoryTransaction
-    from orders.choices import OrderStatus
-    from orders.models import OrderTransitionLog, ProductionOrderMaterial
     from tests.execution.floor import make_floor
+    from tests.pages.test_planner import _detail_volume
 
     floor = make_floor()
     order = floor.order(10)
-    resource = floor.resources[0]
-    component = floor.components["BELL"]
-    store = floor.resources[0].input_location
-    counter = itertools.count(1000)
-
-    def add(n):
-        now = timezone.now()
-        numbers = [next(counter) for _ in range(n)]
-        ProductionOrderMaterial.objects.bulk_create(
-            ProductionOrderMaterial(
-                order=order, line_number=i, component=component, quantity_per=D(1)
-            )
-            for i in numbers
-        )
-        jobs = Job.objects.bulk_create(
-            Job(
-                order=order,
-                operation_number=i,
-                operation_name=f"Op {i}",
-                kind=JobKind.PROCESS,
-                resource=resource,
-                sequence=i,
-            )
-            for i in numbers
-        )
-        registrations = RawRegistration.objects.bulk_create(
-            RawRegistration(
-                uuid=uuid.uuid4(),
-                kind=RegistrationKind.REPORT_AS_FINISHED,
-                status=RegistrationStatus.PROCESSED,
-                lane=f"order:{order.pk}",
-                occurred_at=now,
-                order=order,
-                job=job,
-                worker=floor.workers[0],
-            )
-            for job in jobs
-        )
-        RouteCardLine.objects.bulk_create(
-            RouteCardLine(
-                registration=r,
-                order=order,
-                job=r.job,
-                operation_number=r.job.operation_number,
-                job_kind=JobKind.PROCESS,
-                resource=resource,
-                worker=floor.workers[0],
-                ended_at=now,
-                quantity_good=D(1),
-            )
-            for r in registrations
-        )
-        ReportAsFinishedLine.objects.bulk_create(
-            ReportAsFinishedLine(registration=r, order=order, item=order.item, quantity_good=D(1))
-            for r in registrations
-        )
-        ledger = InventoryTransaction.objects.bulk_create(
-            InventoryTransaction(
-                kind=TransactionKind.ISSUE,
-                item=component,
-                location=store,
-                quantity=D(-1),
-                unit=component.unit,
-                order_ref=order.number,
-                source_type=SourceType.REGISTRATION,
-                source_id=str(r.pk),
-                actor="bench",
-            )
-            for r in registrations
-        )
-        materials = list(order.materials.filter(line_number__in=numbers).order_by("line_number"))
-        PickingListLine.objects.bulk_create(
-            PickingListLine(
-                registration=r,
-                line_number=1,
-                order=order,
-                material=m,
-                component=component,
-                location=store,
-                quantity=D(1),
-                principle="manual",
-                event="manual",
-                inventory_transaction=t,
-            )
-            for r, m, t in zip(registrations, materials, ledger, strict=True)
-        )
-        LogbookEntry.objects.bulk_create(
-            LogbookEntry(
-                at=now,
-                kind=LogbookKind.INFO,
-                order=order,
-                job=j,
-                worker=floor.workers[0],
-                text="note",
-            )
-            for j in jobs
-        )
-        OrderTransitionLog.objects.bulk_create(
-            OrderTransitionLog(
-                order=order,
-                transition="start",
-                from_status=OrderStatus.RELEASED,
-                to_status=OrderStatus.IN_PROGRESS,
-                actor="bench",
-            )
-            for _ in range(n)
-        )
-
-    return reverse("planner:order_detail", args=[order.pk]), add
+    return reverse("planner:order_detail", args=[order.pk]), _detail_volume(order, floor)
 
 
 def dashboard(client):
-    """tests/pages/test_dashboard.py _volume: orders in every state, each with a job, a route
-    card line and a report-as-finished line on the day shown."""
+    """Orders in every state, each with a job, a route card line and a report-as-finished line
+    on the day shown (tests/pages/test_dashboard.py's own helper)."""
     from django.urls import reverse
 
-    from execution.choices import JobKind, RegistrationKind, RegistrationStatus
-    from execution.models import Job, RawRegistration, ReportAsFinishedLine, RouteCardLine
-    from orders.choices import OrderStatus
-    from orders.models import ProductionOrder, ReasonCode
-    from tests.execution.floor import DAY as FLOOR_DAY
     from tests.execution.floor import make_floor
+    from tests.pages.test_dashboard import _volume
 
     floor = make_floor(stock=0)
-    statuses = itertools.cycle(OrderStatus.values)
-    other = ReasonCode.objects.create(code=f"{floor.site.code}-BENT", description="Bent")
-    reasons = itertools.cycle([floor.scrap_reason, other])
-    at = FLOOR_DAY + timedelta(hours=1)
-
-    def add(n):
-        orders = ProductionOrder.objects.bulk_create(
-            ProductionOrder(
-                number=f"PO-DASH{next(_seq):06d}",
-                item=floor.product,
-                revision=floor.product.revision,
-                quantity=D(10),
-                unit=floor.pcs,
-                site=floor.site,
-                status=next(statuses),
-                scheduled_start=FLOOR_DAY - timedelta(hours=next(_seq) % 5),
-                quantity_in_progress=D(next(_seq) % 7),
-            )
-            for _ in range(n)
-        )
-        resources = itertools.cycle(floor.resources)
-        jobs = Job.objects.bulk_create(
-            Job(
-                order=order,
-                operation_number=10,
-                operation_name="Op 10",
-                kind=JobKind.PROCESS,
-                resource=next(resources),
-                sequence=1,
-                planned_minutes=D(30),
-            )
-            for order in orders
-        )
-        registrations = RawRegistration.objects.bulk_create(
-            RawRegistration(
-                uuid=uuid.uuid4(),
-                kind=RegistrationKind.REPORT_PROGRESS,
-                status=RegistrationStatus.PROCESSED,
-                lane=f"order:{job.order_id}",
-                occurred_at=at + timedelta(minutes=index % 600),
-                order_id=job.order_id,
-                job=job,
-                reason_code=next(reasons),
-            )
-            for index, job in enumerate(jobs)
-        )
-        RouteCardLine.objects.bulk_create(
-            RouteCardLine(
-                registration=r,
-                order_id=r.order_id,
-                job=r.job,
-                operation_number=10,
-                job_kind=JobKind.PROCESS,
-                resource=r.job.resource,
-                ended_at=r.occurred_at,
-                quantity_good=D(2),
-                quantity_scrap=D(1),
-                reason_code=r.reason_code,
-            )
-            for r in registrations
-        )
-        ReportAsFinishedLine.objects.bulk_create(
-            ReportAsFinishedLine(
-                registration=r, order_id=r.order_id, item=floor.product, quantity_scrap=D(1)
-            )
-            for r in registrations
-        )
-
-    return f"{reverse('dashboard:index')}?date={DAY.isoformat()}", add
+    return f"{reverse('dashboard:index')}?date={DAY.isoformat()}", _volume(floor)
 
 
 def plan(client):
