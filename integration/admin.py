@@ -10,7 +10,8 @@ from django.template.defaultfilters import truncatechars
 
 from mesproject.errors import ApplicationError
 
-from . import admin_reconciliation, admin_scale_units  # noqa: F401  (register their models)
+from . import admin_scale_units  # noqa: F401  (registers its models)
+from .admin_reconciliation import ReadOnlyAdmin
 from .choices import ChangeRequestStatus, MessageStatus
 from .models import (
     ChangeRequest,
@@ -23,17 +24,6 @@ from .models import (
     OutboxMessage,
 )
 from .services import outbox, work_orders
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Heartbeat)

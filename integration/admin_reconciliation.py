@@ -16,7 +16,7 @@ RUN_NOW = "run_reconciliation_now"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written by the API and the reconciliation service only."""
+    """Written by services only (the API, the reconciliation, the relay, the sync...)."""
 
     def has_add_permission(self, request, obj=None):
         return False

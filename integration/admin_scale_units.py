@@ -4,19 +4,9 @@ reference data sent again."""
 
 from django.contrib import admin, messages
 
+from .admin_reconciliation import ReadOnlyAdmin
 from .models import HubForward, HubLink, HubPackage, ReceivedPackage, ScaleUnit, ScaleUnitSite
 from .services import scale_units
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ScaleUnitSiteInline(admin.TabularInline):
@@ -58,7 +48,7 @@ class ScaleUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(HubPackage)
-class HubPackageAdmin(_ReadOnly):
+class HubPackageAdmin(ReadOnlyAdmin):
     list_display = ("id", "scale_unit", "kind", "order_number", "reason", "created_at")
     list_filter = ("scale_unit", "kind")
     search_fields = ("order_number",)
@@ -66,19 +56,19 @@ class HubPackageAdmin(_ReadOnly):
 
 
 @admin.register(ReceivedPackage)
-class ReceivedPackageAdmin(_ReadOnly):
+class ReceivedPackageAdmin(ReadOnlyAdmin):
     list_display = ("hub_id", "kind", "order_number", "reason", "status", "received_at")
     list_filter = ("status", "kind")
     search_fields = ("order_number",)
 
 
 @admin.register(HubForward)
-class HubForwardAdmin(_ReadOnly):
+class HubForwardAdmin(ReadOnlyAdmin):
     list_display = ("id", "registration_uuid", "kind", "order_number", "status", "attempts")
     list_filter = ("status", "kind")
     search_fields = ("registration_uuid", "order_number")
 
 
 @admin.register(HubLink)
-class HubLinkAdmin(_ReadOnly):
+class HubLinkAdmin(ReadOnlyAdmin):
     list_display = ("name", "last_success_at", "consecutive_failures", "next_attempt_at")
