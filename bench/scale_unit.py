@@ -174,6 +174,7 @@ def main() -> None:
 
     from execution.models import RawRegistration
     from execution.services.processing import registrations_process
+    from integration.models import DefectReasonMapping
     from integration.roles import roles_ensure
     from integration.services.scale_units import scale_unit_register
     from orders.models import ProductionOrder
@@ -182,8 +183,15 @@ def main() -> None:
     from tests.integration.test_scale_unit_deployments import shift
 
     roles_ensure()
-    plant_a = make_floor(workers=ORDERS)
-    plant_b = make_floor(workers=ORDERS)
+    # Stock for every order's consumption; scrap reasons mapped to the ERP's, as in a
+    # configured plant (unmapped, every scrap message would be dead-lettered with an alert).
+    stock = 10 * progress * ORDERS
+    plant_a = make_floor(workers=ORDERS, stock=stock)
+    plant_b = make_floor(workers=ORDERS, stock=stock)
+    for plant in (plant_a, plant_b):
+        DefectReasonMapping.objects.create(
+            defect=plant.scrap_reason, erp_reason_code="SCR-01", cost_center="CC-100"
+        )
     registered = scale_unit_register(code="BENCH", sites=[plant_a.site])
     orders_a = [plant_a.order(quantity=progress) for _ in range(ORDERS)]
     orders_b = [plant_b.order(quantity=progress) for _ in range(ORDERS)]
