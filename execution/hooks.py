@@ -99,3 +99,25 @@ def unregister_acceptance_effect(fn: AcceptanceEffect) -> None:
 def run_acceptance_effects(*, data, rows) -> None:
     for fn in list(_acceptance_effects):
         fn(data=data, rows=rows)
+
+
+AcceptanceGuard = Callable[..., list[str]]
+
+_acceptance_guards: list[AcceptanceGuard] = []
+
+
+def register_acceptance_guard(fn: AcceptanceGuard) -> None:
+    """fn(*, data: RegistrationInput, actor: Actor) -> reasons this caller may not post the
+    registration here (empty: it may). Checked after the registration's own checks; the hub
+    takes a scale unit's sites' registrations from that scale unit only."""
+    if fn not in _acceptance_guards:
+        _acceptance_guards.append(fn)
+
+
+def unregister_acceptance_guard(fn: AcceptanceGuard) -> None:
+    if fn in _acceptance_guards:
+        _acceptance_guards.remove(fn)
+
+
+def acceptance_blockers(*, data, actor) -> list[str]:
+    return [reason for fn in list(_acceptance_guards) for reason in fn(data=data, actor=actor)]

@@ -36,3 +36,4 @@ class IntegrationConfig(AppConfig):
         for transition, effect in scale_units.ORDER_PACKAGE_EFFECTS.items():
             order_hooks.register_effect(transition, effect)
         order_hooks.register_effect(order_hooks.CHANGED, scale_units.order_changed_effect)
+        execution_hooks.register_acceptance_guard(scale_units.registration_site_guard)

@@ -593,6 +593,9 @@ def registration_accept(
                 if existing:
                     return Accepted(existing, replayed=True)
             registration_check(data)
+            blockers = hooks.acceptance_blockers(data=data, actor=actor)
+            if blockers:
+                raise _conflict(f"{'; '.join(blockers)}.", "registration_not_here")
             rows = RawRegistration.objects.bulk_create(_rows_for(data, source))
             hooks.run_acceptance_effects(data=data, rows=rows)
     except IntegrityError:

@@ -336,6 +336,33 @@ def order_changed_effect(*, order, actor=None, **_) -> None:
     order_package_effect(order=order, actor=actor, transition="changed")
 
 
+def _site_of(data) -> int | None:
+    if data.order is not None:
+        return data.order.site_id
+    if data.worker is not None:
+        return data.worker.site_id
+    if data.resource is not None:
+        return data.resource.site_id
+    return None
+
+
+def registration_site_guard(*, data, actor) -> list[str]:
+    """Hub, execution's acceptance guard: the floor of a site a scale unit runs lives on that
+    scale unit, so the hub takes that site's registrations from it only (a terminal pointed
+    at the hub by mistake would make the two drift apart); a scale unit posts for its own
+    sites only."""
+    site_id = _site_of(data)
+    if site_id is None:
+        return []
+    caller = getattr(actor.user, "scale_unit", None) if actor.user is not None else None
+    owner = scale_unit_of(site_id)
+    if caller is not None and (owner is None or owner.pk != caller.pk):
+        return [f"scale unit {caller.code} does not run this registration's site"]
+    if caller is None and owner is not None:
+        return [f"its site is run by scale unit {owner.code}: register there"]
+    return []
+
+
 @transaction.atomic
 def packages_take(*, scale_unit: ScaleUnit, after: int, limit: int = 50, report: dict) -> list:
     """What a scale unit asks for: its packages after `after` (which it has stored, so they

@@ -378,3 +378,27 @@ def test_hub_link_page_runs_constant_queries(client, as_scale_unit):
             )
 
     assert_constant_queries(client, reverse("scale-units:hub_link"), add_rows, small=5, large=80)
+
+
+def test_the_hub_takes_a_scale_units_sites_registrations_from_it_only(plant):
+    floor, registered = plant
+    other = make_floor(workers=1, stock=0)
+    operator = token_client(role_user(OPERATOR))
+    scale_unit = token_client(registered.scale_unit.user)
+
+    def clock_in(client, worker):
+        body = {
+            "registration_uuid": str(uuid.uuid4()),
+            "kind": "clock_in",
+            "occurred_at": timezone.now().isoformat(),
+            "badge_id": worker.badge_id,
+        }
+        return client.post("/api/v1/registrations/", body, format="json")
+
+    refused = clock_in(operator, floor.workers[0])
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "registration_not_here"
+    assert "scale unit SU1" in refused.json()["message"]
+    assert clock_in(scale_unit, floor.workers[0]).status_code == 202
+    assert clock_in(scale_unit, other.workers[0]).json()["code"] == "registration_not_here"
+    assert clock_in(operator, other.workers[0]).status_code == 202
