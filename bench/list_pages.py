@@ -193,71 +193,11 @@ def plan(client):
 
 
 def _floor_rows():
-    """tests/pages/test_supervisor.py test_floor_queries_are_constant: per row two workers
-    clocked in, one of them on a started job."""
-    from django.utils import timezone
+    """Per row two workers clocked in, one on a started job (tests/pages/test_supervisor.py's
+    own helper)."""
+    from tests.pages.test_supervisor import floor_volume
 
-    from execution.choices import JobKind, JobStatus, RegistrationKind
-    from execution.models import Job, JobActivity, RawRegistration, Worker
-
-    floor = light_floor(workers=1)
-    order = floor.order(1)
-    started = timezone.now() - timedelta(hours=2)
-    serial = itertools.count(1)
-
-    def add(n):
-        badges = [f"LOAD-{next(serial)}" for _ in range(2 * n)]
-        workers = Worker.objects.bulk_create(
-            Worker(
-                badge_id=b, name=b, site=floor.site, pay_agreement=floor.workers[0].pay_agreement
-            )
-            for b in badges
-        )
-        jobs = Job.objects.bulk_create(
-            Job(
-                order=order,
-                operation_number=5000 + next(serial),
-                operation_name="Load",
-                kind=JobKind.PROCESS,
-                resource=floor.resources[0],
-                sequence=10,
-                planned_minutes=D(30),
-                status=JobStatus.STARTED,
-                started_at=started,
-            )
-            for _ in range(n)
-        )
-        registrations = RawRegistration.objects.bulk_create(
-            [
-                RawRegistration(
-                    uuid=uuid.uuid4(),
-                    kind=RegistrationKind.CLOCK_IN,
-                    status="processed",
-                    lane="w",
-                    occurred_at=started,
-                    worker=worker,
-                )
-                for worker in workers
-            ]
-            + [
-                RawRegistration(
-                    uuid=uuid.uuid4(),
-                    kind=RegistrationKind.START_JOB,
-                    status="processed",
-                    lane="o",
-                    occurred_at=started,
-                    worker=worker,
-                    job=job,
-                )
-                for worker, job in zip(workers[:n], jobs, strict=True)
-            ]
-        )
-        JobActivity.objects.bulk_create(
-            JobActivity(worker=r.worker, job=r.job, started_at=started, start_registration=r)
-            for r in registrations[2 * n :]
-        )
-
-    return add
+    return floor_volume()
 
 
 def live_floor(client):
@@ -494,38 +434,14 @@ def outbox(client):
 
 
 def idempotency_keys(client):
+    """Completed keys of two callers (tests/pages/test_it.py's own helper)."""
     from django.contrib.auth import get_user_model
     from django.urls import reverse
-    from django.utils import timezone
 
-    from integration.choices import KeyState
-    from integration.models import IdempotencyKey
+    from tests.pages.test_it import keys_volume
 
     callers = [get_user_model().objects.create_user(f"caller-{next(_seq)}") for _ in range(2)]
-
-    def add(count):
-        now = timezone.now()
-        IdempotencyKey.objects.bulk_create(
-            (
-                IdempotencyKey(
-                    user=callers[n % 2],
-                    key=str(uuid.uuid4()),
-                    fingerprint=uuid.uuid4().hex * 2,
-                    method="POST",
-                    path="/api/v1/work-orders/",
-                    state=KeyState.COMPLETED,
-                    response_status=201,
-                    response_body=b'{"wo_id": "WO-1"}',
-                    created_at=now,
-                    completed_at=now,
-                    expires_at=now + timedelta(days=30),
-                )
-                for n in range(count)
-            ),
-            batch_size=2000,
-        )
-
-    return reverse("it:idempotency_keys"), add
+    return reverse("it:idempotency_keys"), keys_volume(callers)
 
 
 def reconciliation_runs(client):

@@ -55,6 +55,7 @@ def hub_link_page(request):
             "status": status,
             "order": order,
             "statuses": PackageStatus.choices,
+            "actionable": (PackageStatus.NEW, PackageStatus.FAILED),
             "backlog": scale_units.backlog(),
             "waiting": waiting.order_by("id")[:50],
             "can_change": request.user.has_perm(CHANGE_PACKAGES),

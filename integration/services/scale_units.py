@@ -262,7 +262,7 @@ def package_payload(*, scale_unit: ScaleUnit, order: ProductionOrder | None = No
     payload: dict = {"scale_unit": scale_unit.code}
     if order is not None:
         objects += _order_objects(order)
-        payload["order"] = {"number": order.number, "status": order.status, "pk": order.pk}
+        payload["order"] = {"number": order.number, "status": order.status}
     payload["objects"] = _serialized(objects)
     return payload
 
@@ -308,7 +308,7 @@ def _enqueue_order(unit: ScaleUnit, order: ProductionOrder, *, reason: str) -> H
     )
 
 
-def order_package_effect(*, order: ProductionOrder, actor=None, transition: str = "") -> None:
+def order_package_effect(*, order: ProductionOrder, transition: str) -> None:
     """orders hook (in the transition's or change's transaction): an order of a site a scale
     unit runs changed on the hub; queue its package. Orders never released stay here."""
     if is_scale_unit():
@@ -318,12 +318,12 @@ def order_package_effect(*, order: ProductionOrder, actor=None, transition: str 
         return
     if order.status == OrderStatus.CREATED and transition != Transition.UNRELEASE:
         return
-    _enqueue_order(unit, order, reason=transition or "changed")
+    _enqueue_order(unit, order, reason=transition)
 
 
 def _transition_effect(transition: str):
-    def effect(*, order, actor=None, **_) -> None:
-        order_package_effect(order=order, actor=actor, transition=transition)
+    def effect(*, order, **_) -> None:
+        order_package_effect(order=order, transition=transition)
 
     effect.__name__ = f"order_package_on_{transition}"
     return effect
@@ -332,8 +332,8 @@ def _transition_effect(transition: str):
 ORDER_PACKAGE_EFFECTS = {t: _transition_effect(t) for t in SENT_TRANSITIONS}
 
 
-def order_changed_effect(*, order, actor=None, **_) -> None:
-    order_package_effect(order=order, actor=actor, transition="changed")
+def order_changed_effect(*, order, **_) -> None:
+    order_package_effect(order=order, transition="changed")
 
 
 def _site_of(data) -> int | None:
@@ -473,23 +473,20 @@ def _apply(package: ReceivedPackage) -> None:
         objects = list(serializers.deserialize("json", json.dumps(payload["objects"])))
     except (DeserializationError, KeyError, TypeError) as exc:
         raise PackageRefused(f"The package cannot be read: {exc}") from exc
-    orders = []
+    order = None  # a package carries one order at most
     for item in objects:
-        obj = item.object
-        if isinstance(obj, ProductionOrder):
-            orders.append(obj)
-        elif isinstance(obj, Job):
-            pass  # after the order
-        else:
+        if isinstance(item.object, ProductionOrder):
+            order = item.object
+        elif not isinstance(item.object, Job):  # jobs after their order
             item.save()
-    for obj in orders:
-        _apply_order(obj, hub_status, package.reason)
-    current_status = (
-        ProductionOrder.objects.filter(pk=orders[0].pk).values_list("status", flat=True).first()
-        if orders
-        else None
-    )
-    if current_status != OrderStatus.CREATED:
+    keeps_jobs = True
+    if order is not None:
+        _apply_order(order, hub_status, package.reason)
+        keeps_jobs = (
+            ProductionOrder.objects.filter(pk=order.pk).values_list("status", flat=True).get()
+            != OrderStatus.CREATED
+        )
+    if keeps_jobs:
         for item in objects:
             if isinstance(item.object, Job):
                 _apply_job(item.object)

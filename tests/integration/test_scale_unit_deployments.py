@@ -31,9 +31,9 @@ from integration.roles import roles_ensure
 from integration.services.scale_units import scale_unit_register
 from integration.services.work_orders import work_order_close
 from inventory.models import OnHand
-from orders.choices import OrderStatus
+from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder
-from orders.services import Actor
+from orders.services import Actor, production_order_cancel, production_order_transition
 from tests.api import new_key
 from tests.execution.floor import make_floor
 from tests.integration.deployments import (
@@ -223,13 +223,15 @@ def test_release_on_the_hub_runs_on_the_scale_unit_and_reports_back(plant):
     scale_unit.refresh_from_db()
     assert scale_unit.reported_backlog == 0
 
-    # A cancel on the hub follows the same path.
-    other = floor.order(quantity=3)
-    from orders.services import production_order_cancel
-
+    # A cancel and an unrelease on the hub follow the same path.
+    other, third = floor.order(quantity=3), floor.order(quantity=3)
+    unit.sync()
     production_order_cancel(order=other, reason="ERP canceled")
+    production_order_transition(order=third, transition=Transition.UNRELEASE)
     unit.sync()
     assert su_order(unit, other.number)["status"] == OrderStatus.CANCELED
+    assert su_order(unit, third.number)["status"] == OrderStatus.CREATED
+    assert unit.query(f"SELECT COUNT(*) FROM execution_job WHERE order_id = {third.pk}") == [(0,)]
 
 
 def test_hub_owned_data_is_read_only_on_the_scale_unit(plant):

@@ -31,6 +31,8 @@ from orders.services import (
     Actor,
     production_order_cancel,
     production_order_change_quantity,
+    production_order_material_add,
+    production_order_material_remove,
     production_order_release,
 )
 from orders.services import production_order_create as order_create
@@ -90,9 +92,15 @@ def test_release_queues_the_order_package_with_what_its_jobs_need(plant):
     } | {floor.product.pk}
 
     production_order_change_quantity(order=order, quantity=D(8))
+    added = production_order_material_add(
+        order=order, component=floor.components["BELL"], quantity_per=D(1)
+    )
+    production_order_material_remove(material=added)
     production_order_cancel(order=order, reason="ERP")
     reasons = list(HubPackage.objects.order_by("id").values_list("reason", flat=True))
-    assert reasons[-2:] == ["changed", "cancel"]
+    assert reasons[-4:] == ["changed", "changed", "changed", "cancel"]
+    with_bell = HubPackage.objects.order_by("id")[len(reasons) - 3]
+    assert len(models_in(with_bell)["orders.productionordermaterial"]) == 5
     assert HubPackage.objects.latest("id").payload["order"]["status"] == "canceled"
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.models import Site
+from mesproject.deployment import is_scale_unit
 from mesproject.errors import ApplicationError
 
 from ...services.scale_units import scale_unit_register
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if settings.MES_ROLE != "hub":
+        if is_scale_unit():
             raise CommandError("Scale units are registered on the hub.")
         sites = list(Site.objects.filter(code__in=options["site"]))
         missing = set(options["site"]) - {s.code for s in sites}
