@@ -58,12 +58,27 @@ def pin_failures_reset(*, badge_id: str) -> None:
     cache.delete(_failures_key(badge_id))
 
 
+def _pin_attempt(key: str) -> int:
+    """Count one more PIN attempt on a badge and return the count, atomically: concurrent
+    attempts each get their own number, so no more than PIN_MAX_FAILURES are ever checked
+    (a read, then a write after the check, let 24 concurrent guesses all be checked)."""
+    if cache.add(key, 1, timeout=PIN_LOCK_SECONDS):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired in between: this attempt starts a new count
+        cache.add(key, 1, timeout=PIN_LOCK_SECONDS)
+        return 1
+
+
 def worker_check_pin(*, badge_id: str, pin: str) -> Worker | None:
     """The active worker with this badge and PIN, else None (which of the two was wrong is
     not told). Raises NotAllowed while the badge is locked after too many wrong PINs."""
     badge_id = (badge_id or "").strip()
     key = _failures_key(badge_id)
-    if (cache.get(key) or 0) >= PIN_MAX_FAILURES:
+    # The attempt is counted before the PIN is checked, and a right PIN clears the count:
+    # the count is the wrong PINs in a row plus the attempts now being checked.
+    if badge_id and _pin_attempt(key) > PIN_MAX_FAILURES:
         raise NotAllowed(
             f"Too many wrong PINs for badge {badge_id}: wait {PIN_LOCK_SECONDS // 60} minutes "
             "or ask your supervisor.",
@@ -79,15 +94,8 @@ def worker_check_pin(*, badge_id: str, pin: str) -> Worker | None:
     if worker is None or not worker.pin_hash:
         # Hash anyway: an unknown badge takes as long to refuse as a wrong PIN.
         make_password(pin or "")
-        ok = False
-    else:
-        ok = check_password(pin or "", worker.pin_hash)
-    if not ok:
-        if badge_id and not cache.add(key, 1, timeout=PIN_LOCK_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired in between
-                cache.add(key, 1, timeout=PIN_LOCK_SECONDS)
+        return None
+    if not check_password(pin or "", worker.pin_hash):
         return None
     cache.delete(key)
     return worker
