@@ -139,9 +139,12 @@ def work_order_create(*, data: WorkOrderInput, actor: Actor) -> tuple[Production
                 priority=data.priority,
                 actor=actor,
             )
-    except IntegrityError:
-        # The same wo_id created at this very moment under another key: the rules for an
-        # existing wo_id apply.
+    except (IntegrityError, NotAllowed) as exc:
+        if isinstance(exc, NotAllowed) and exc.code != "order_exists":
+            raise
+        # The same wo_id created at this very moment under another key: committed before
+        # our create looked (order_exists), or only at our insert (the unique index). The
+        # rules for an existing wo_id apply.
         existing = ProductionOrder.objects.select_for_update(no_key=True).get(number=wo_id)
         return _update_created(existing, data, actor), False
     return order, True
