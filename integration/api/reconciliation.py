@@ -26,9 +26,14 @@ class ErpWipLineInSerializer(serializers.Serializer):
     quantity = serializers.CharField(
         allow_blank=True,
         trim_whitespace=False,
-        help_text='WIP in the component\'s unit: a decimal string >= 0, e.g. "12.5".',
+        help_text='WIP in `uom`: a decimal string >= 0, e.g. "12.5".',
     )
-    uom = serializers.CharField(required=False, allow_blank=True)
+    uom = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="A unit code of the MES; empty: the component's unit. Another unit is "
+        "converted to the component's unit through the inventory's unit conversions.",
+    )
 
 
 class ErpWipSnapshotInSerializer(serializers.Serializer):
@@ -65,6 +70,12 @@ class ErpWipSnapshotView(APIView):
                 "twice). Nothing is stored.",
             ),
             401: OpenApiResponse(ErpWipErrorSerializer, description="No or bad credentials."),
+            422: OpenApiResponse(
+                ErpWipErrorSerializer,
+                description="A line's `uom` is not a unit of the MES (`unit_unknown`) or does "
+                "not convert to its item's unit (`no_conversion`), named `lines[i].uom`. "
+                "Nothing is stored.",
+            ),
             403: OpenApiResponse(
                 ErpWipErrorSerializer, description="Lacks integration.add_erpwipsnapshot."
             ),

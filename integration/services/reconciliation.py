@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from inventory.choices import SourceType, Tracking, TransactionKind
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, QUANTUM, ZERO, exact, show
-from inventory.models import InventoryTransaction, Item, Location, Lot
+from inventory.models import InventoryTransaction, Item, Location, Lot, UnitOfMeasure
+from inventory.selectors import unit_conversion_factor
 from inventory.services import (
     InventoryActor,
     JournalLineInput,
@@ -32,7 +33,7 @@ from inventory.services import (
     adjustment_journal_line_check,
     adjustment_journal_post,
 )
-from mesproject.errors import ApplicationError
+from mesproject.errors import ApplicationError, MissingMasterData
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, RouteOperation
 
@@ -102,6 +103,75 @@ def _first(errors: dict[str, str]) -> dict[str, str]:
     return dict(islice(errors.items(), MAX_REPORTED_ERRORS))
 
 
+def _convert_to_item_units(rows: list[ErpWipLine]) -> None:
+    """A line in another unit than its item's becomes the item's unit through the inventory's
+    conversions, so the run compares like with like; a unit that does not exist
+    (`unit_unknown`) or does not convert to the item's (`no_conversion`) refuses the snapshot
+    naming the line. A part the MES does not know keeps what was sent: the run notes it."""
+    named = [(index, row) for index, row in enumerate(rows) if row.uom]
+    if not named:
+        return
+    units = {u.code: u for u in UnitOfMeasure.objects.filter(code__in={r.uom for _, r in named})}
+    unknown = {
+        f"lines[{index}].uom": f"unit {row.uom} is unknown"
+        for index, row in named
+        if row.uom not in units
+    }
+    if unknown:
+        codes = ", ".join(sorted({row.uom for _, row in named} - set(units)))
+        raise MissingMasterData(
+            f"{len(unknown)} line(s) name a unit the MES does not know ({codes}); "
+            "nothing was stored.",
+            code="unit_unknown",
+            fields=_first(unknown),
+        )
+    parts = sorted({row.component_part for _, row in named})
+    items: dict[str, Item] = {}
+    for start in range(0, len(parts), BATCH_SIZE):
+        chunk = parts[start : start + BATCH_SIZE]
+        items.update(
+            (item.part_number, item)
+            for item in Item.objects.select_related("unit").filter(part_number__in=chunk)
+        )
+    factors: dict[tuple[int, int], Decimal | None] = {}
+    missing: dict[str, str] = {}
+    unconvertible: set[str] = set()
+    too_large: dict[str, str] = {}
+    for index, row in named:
+        item, unit = items.get(row.component_part), units[row.uom]
+        if item is None or unit.pk == item.unit_id:
+            continue
+        key = (item.pk, unit.pk)
+        if key not in factors:  # one look-up per item and unit, however many lines
+            factors[key] = unit_conversion_factor(item=item, from_unit=unit, to_unit=item.unit)
+        if factors[key] is None:
+            missing[f"lines[{index}].uom"] = (
+                f"no conversion from {unit.code} to {item.unit.code} (the unit of "
+                f"{item.part_number})"
+            )
+            unconvertible.add(f"{unit.code} to {item.unit.code}")
+            continue
+        # Rounded to the stored precision: the comparison's thresholds are far coarser.
+        converted = (row.quantity * factors[key]).quantize(QUANTUM)
+        if converted >= MAX_QUANTITY:
+            too_large[f"lines[{index}].quantity"] = f"is too large in {item.unit.code}"
+            continue
+        row.quantity, row.uom = converted, item.unit.code
+    if missing:
+        raise MissingMasterData(
+            f"{len(missing)} line(s) are in a unit that does not convert to their item's "
+            f"unit ({', '.join(sorted(unconvertible))}); nothing was stored.",
+            code="no_conversion",
+            fields=_first(missing),
+        )
+    if too_large:
+        raise ApplicationError(
+            f"{len(too_large)} value(s) of the snapshot are not valid; nothing was stored.",
+            code="invalid_line",
+            fields=_first(too_large),
+        )
+
+
 @transaction.atomic
 def erp_wip_snapshot_receive(*, as_of: datetime, lines: list[dict], user) -> ErpWipSnapshot:
     """Store the ERP's WIP balances per work order and component, all lines or none."""
@@ -149,6 +219,7 @@ def erp_wip_snapshot_receive(*, as_of: datetime, lines: list[dict], user) -> Erp
             code="duplicate_line",
             fields=_first(duplicates),
         )
+    _convert_to_item_units(rows)
     snapshot = ErpWipSnapshot.objects.create(
         as_of=as_of,
         received_at=timezone.now(),

@@ -165,6 +165,7 @@ def seeded(db) -> Seeds:
             "POST /api/v1/reconciliation/erp-wip/": {
                 "lines[].wo_id": wo_ids,
                 "lines[].component_part": [component.part_number],
+                "lines[].uom": [component.unit.code, ""],
             },
             "POST /api/v1/registrations/": {"badge_id": [worker.badge_id], "order": wo_ids},
         },

@@ -42,7 +42,7 @@ from integration.services.reconciliation import (
 )
 from integration.tasks_reconciliation import reconcile_wip_nightly, reconcile_wip_now
 from inventory.choices import JournalStatus, SourceType, TransactionKind
-from inventory.models import AdjustmentJournal, InventoryTransaction
+from inventory.models import AdjustmentJournal, InventoryTransaction, UnitConversion
 from inventory.selectors import wip_balances
 from inventory.services import (
     InventoryActor,
@@ -574,6 +574,7 @@ BODY = {
 
 
 def test_api_stores_a_snapshot(erp_user):
+    UnitOfMeasureFactory(code="PCS")  # a line's unit must exist (BOLT is unknown here)
     response = post_snapshot(token_client(erp_user), BODY)
 
     assert response.status_code == 201, response.json()
@@ -589,6 +590,7 @@ def test_api_stores_a_snapshot(erp_user):
 
 
 def test_api_replay_stores_one_snapshot(erp_user):
+    UnitOfMeasureFactory(code="PCS")
     client, key = token_client(erp_user), new_key()
     url = reverse("integration:erp-wip")
 
@@ -644,6 +646,86 @@ def test_api_needs_credentials(db):
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+# --- Snapshot lines in another unit --------------------------------------------------------
+
+
+def test_a_line_in_another_unit_is_stored_in_the_items_unit(db):
+    grams = UnitOfMeasureFactory(code="g", decimal_places=0)
+    kilograms = UnitOfMeasureFactory(code="kg", decimal_places=3)
+    boxes = UnitOfMeasureFactory(code="box")
+    pieces = UnitOfMeasureFactory(code="pcs")
+    UnitConversion.objects.create(from_unit=kilograms, to_unit=grams, factor=D("1000"))
+    paint = ItemFactory(part_number="PAINT", unit=grams)
+    bolt = ItemFactory(part_number="BOLT", unit=pieces)
+    # Item-specific, read backwards: 1 pcs = 0.02 box of this bolt.
+    UnitConversion.objects.create(from_unit=pieces, to_unit=boxes, factor=D("0.02"), item=bolt)
+
+    received = erp_wip_snapshot_receive(
+        as_of=timezone.now(),
+        lines=[
+            {"wo_id": "WO-1", "component_part": paint.part_number, "quantity": "2.5", "uom": "kg"},
+            {"wo_id": "WO-1", "component_part": bolt.part_number, "quantity": "3", "uom": "box"},
+            {"wo_id": "WO-1", "component_part": "NUT", "quantity": "4", "uom": "pcs"},
+        ],
+        user=None,
+    )
+
+    assert sorted(received.lines.values_list("component_part", "quantity", "uom")) == [
+        ("BOLT", D("150"), "pcs"),
+        ("NUT", D("4"), "pcs"),  # unknown part: kept as sent, the run notes it
+        ("PAINT", D("2500"), "g"),
+    ]
+
+
+def test_the_run_compares_a_line_in_another_unit_in_the_items_unit(floor):
+    order = floor.order()
+    component = floor.components[0]
+    boxes = UnitOfMeasureFactory(code="box")
+    UnitConversion.objects.create(
+        from_unit=boxes, to_unit=component.unit, factor=D("8"), item=component
+    )
+    floor.issue(order, component, 4)
+    erp_wip_snapshot_receive(
+        as_of=timezone.now(),
+        lines=[
+            {
+                "wo_id": order.number,
+                "component_part": component.part_number,
+                "quantity": "0.5",
+                "uom": "box",
+            }
+        ],
+        user=None,
+    )
+
+    result = run()
+
+    assert not ReconciliationVariance.objects.filter(run=result).exists()
+    assert wip(order)[component.part_number] == D("4")
+
+
+@pytest.mark.parametrize(
+    ("uom", "code"),
+    [("furlong", "unit_unknown"), ("m", "no_conversion")],
+)
+def test_api_refuses_a_line_in_a_unit_it_cannot_convert_and_stores_nothing(erp_user, uom, code):
+    UnitOfMeasureFactory(code="m", decimal_places=3)
+    bolt = ItemFactory(part_number="BOLT", unit=UnitOfMeasureFactory(code="pcs"))
+    lines = [
+        {"wo_id": "WO-1", "component_part": bolt.part_number, "quantity": "1", "uom": "pcs"},
+        {"wo_id": "WO-2", "component_part": bolt.part_number, "quantity": "2", "uom": uom},
+    ]
+
+    response = post_snapshot(token_client(erp_user), {"as_of": BODY["as_of"], "lines": lines})
+
+    assert response.status_code == 422, response.json()
+    body = response.json()
+    assert body["code"] == code
+    assert list(body["fields"]) == ["lines[1].uom"]
+    assert uom in body["fields"]["lines[1].uom"] and uom in body["message"]
+    assert not ErpWipSnapshot.objects.exists()
 
 
 # --- Browser pages --------------------------------------------------------------------------
