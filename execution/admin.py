@@ -34,6 +34,8 @@ from .models import (
     Terminal,
     Worker,
 )
+from .pages.corrections import CORRECT_PERMISSION
+from .services.corrections import CORRECTABLE_KINDS
 from .services.jobs import job_plan_change
 from .services.terminal import PIN_MAX_DIGITS, PIN_MIN_DIGITS, worker_set_pin
 from .views import registrations_act
@@ -347,6 +349,10 @@ class RawRegistrationAdmin(admin.ModelAdmin):
                 can_process_again=can_act and status == RegistrationStatus.FAILED,
                 can_cancel=can_act
                 and status in (RegistrationStatus.NEW, RegistrationStatus.FAILED),
+                # The correction page (execution/pages/corrections.py) says if it can be now.
+                can_correct=request.user.has_perm(CORRECT_PERMISSION)
+                and status == RegistrationStatus.PROCESSED
+                and registration.kind in CORRECTABLE_KINDS,
             )
         # Nothing to save on this page.
         extra_context.update(

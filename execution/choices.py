@@ -30,6 +30,8 @@ class RegistrationKind(models.TextChoices):
     BREAK_STOP = "break_stop", "Stop break"
     REPORT_AS_FINISHED = "report_as_finished", "Report as finished"
     CONSUME_MATERIAL = "consume_material", "Consume material (manual / correction)"
+    # A supervisor's reversal of a processed registration (execution/services/corrections.py).
+    CORRECTION = "correction", "Correction"
 
 
 # Kinds that concern a job; they are processed in the lane of the job's order.
@@ -58,6 +60,7 @@ class ProcessingOutcome(models.TextChoices):
     FAILED = "failed", "Failed"
     CANCELED = "canceled", "Canceled"
     REQUEUED = "requeued", "Queued to process again"
+    CORRECTED = "corrected", "Correction requested"
 
 
 class LogbookKind(models.TextChoices):
@@ -66,6 +69,7 @@ class LogbookKind(models.TextChoices):
     CONSUMPTION = "consumption", "Material consumed"
     TRANSITION = "transition", "Status change"
     PROBLEM = "problem", "Problem"
+    CORRECTION = "correction", "Correction"
 
 
 class AttendanceStatus(models.TextChoices):

@@ -228,6 +228,14 @@ class RawRegistration(models.Model):
     )
     note = models.CharField(max_length=200, blank=True)
     source = models.CharField(max_length=64, default="terminal", help_text="Who posted it.")
+    corrects = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="A correction: the registration it reverses (who: source; why: note).",
+    )
     error = models.TextField(blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -246,7 +254,19 @@ class RawRegistration(models.Model):
                 condition=Q(quantity_good__gte=0, quantity_scrap__gte=0, absence_minutes__gte=0),
                 name="rawreg_quantities_not_negative",
             ),
+            # A registration is reversed at most once (a canceled correction does not count).
+            models.UniqueConstraint(
+                fields=["corrects"],
+                condition=Q(corrects__isnull=False) & ~Q(status="canceled"),
+                name="rawreg_corrected_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="correction", corrects__isnull=False)
+                | (~Q(kind="correction") & Q(corrects__isnull=True)),
+                name="rawreg_correction_names_its_registration",
+            ),
         ]
+        permissions = [("correct_rawregistration", "Can correct a processed registration")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.uuid}"

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .pages import corrections
 
 # Not "execution": the registration API (execution/api/urls.py) already uses that namespace.
 app_name = "floor"
@@ -15,6 +16,11 @@ urlpatterns = [
         name="registrations_process_again",
     ),
     path("processing-log/cancel/", views.registrations_cancel, name="registrations_cancel"),
+    path(
+        "registrations/<int:pk>/correct/",
+        corrections.registration_correct_page,
+        name="registration_correct",
+    ),
     path(
         "processing-log/process-pending/",
         views.registrations_process_pending,

@@ -22,6 +22,8 @@ from orders.services import Actor
 
 from .choices import RegistrationKind, RegistrationStatus
 from .models import RawRegistration
+from .pages.corrections import CORRECT_PERMISSION, corrected_flag
+from .services.corrections import CORRECTABLE_KINDS
 from .services.registrations import registration_cancel, registration_process_again
 from .tasks import process_pending_now
 
@@ -98,9 +100,9 @@ def processing_log(request):
     _require(request, VIEW_PERMISSION)
     filters = ProcessingLogFilter(request.GET)
     registrations = filters.apply(
-        RawRegistration.objects.select_related("worker", "order", "job__order").order_by(
-            "-occurred_at", "-id"
-        )
+        corrected_flag(
+            RawRegistration.objects.select_related("worker", "order", "job__order", "corrects")
+        ).order_by("-occurred_at", "-id")
     )
     page = Paginator(registrations, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -119,6 +121,9 @@ def processing_log(request):
             "page": page,
             "query": query.urlencode(),
             "can_act": request.user.has_perm(CHANGE_PERMISSION),
+            "can_correct": request.user.has_perm(CORRECT_PERMISSION),
+            "CORRECTABLE": [str(k) for k in CORRECTABLE_KINDS],
+            "PROCESSED": RegistrationStatus.PROCESSED,
             "failed_count": counts.get(RegistrationStatus.FAILED, 0),
             "new_count": counts.get(RegistrationStatus.NEW, 0),
             "FAILED": RegistrationStatus.FAILED,

@@ -27,6 +27,7 @@ from orders.choices import MANUAL_TRANSITIONS, Transition
 from orders.models import ProductionOrder
 
 from .forms_planner import CancelForm, OrderForm, OrderListFilter, SplitForm, add_service_error
+from .pages.corrections import order_corrections
 from .selectors import order_page, production_order_list
 
 PAGE_SIZE = 50
@@ -187,6 +188,7 @@ def order_detail(request, pk: int):
             "split_form": SplitForm(),
             "cancel_form": CancelForm(),
             "progress_max": max(order.quantity, order.quantity_completed),
+            "corrections": order_corrections(order=order, user=request.user),
         },
     )
 

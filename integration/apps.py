@@ -14,7 +14,7 @@ class IntegrationConfig(AppConfig):
         from orders.choices import Transition
 
         from . import read_only
-        from .services import outbox, scale_units, work_orders
+        from .services import outbox, reversals, scale_units, work_orders
 
         if is_scale_unit():
             # The ERP is the hub's: a scale unit queues its registrations for the hub, and
@@ -26,6 +26,7 @@ class IntegrationConfig(AppConfig):
             return
         inventory_hooks.register_posting_effect(outbox.material_issue_record)
         execution_hooks.register_registration_effect(outbox.registration_outbox_effect)
+        execution_hooks.register_registration_effect(reversals.correction_outbox_effect)
         execution_hooks.register_registration_effect(work_orders.force_close_effect)
         execution_hooks.register_start_guard(work_orders.force_close_start_guard)
         execution_hooks.register_pay_basis_effect(outbox.pay_basis_effect)

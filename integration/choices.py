@@ -12,6 +12,9 @@ class MessageKind(models.TextChoices):
     SCRAP = "scrap", "Non-conformance and scrap"
     GENEALOGY = "genealogy", "Genealogy link"
     PAY_BASIS = "pay_basis", "Time and attendance pay basis"
+    # A supervisor's correction reverses what was reported (docs/integration.md).
+    COMPLETION_REVERSAL = "completion_reversal", "Production completion reversal"
+    SCRAP_REVERSAL = "scrap_reversal", "Scrap reversal"
 
 
 class MessageStatus(models.TextChoices):

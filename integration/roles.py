@@ -60,6 +60,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "execution.view_job",
         "execution.change_job",
         *_codenames(["view", "add", "change"], {"execution": ["rawregistration"]}),
+        # Reverse a processed registration (execution/services/corrections.py).
+        "execution.correct_rawregistration",
         *_codenames(["view"], {"execution": _JOURNALS}),
         *_codenames(["view", "change"], {"execution": ["attendanceday"]}),
         *_codenames(["view", "change"], {"integration": ["changerequest", "outboxmessage"]}),
@@ -107,6 +109,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 # Roles that work in the admin (the others use the terminal or the API).
 STAFF_ROLES = {PLANNER, SUPERVISOR, IT}
+
+
+def user_has_role(user, role: str) -> bool:
+    """Whether the user is in the role's group (a superuser is in no role by default: the
+    ERP API and the page sign-in ask for the group itself)."""
+    if not (user and user.is_authenticated):
+        return False
+    cached = getattr(user, "_mes_roles", None)
+    if cached is None:
+        # One query per request, whatever the number of checks.
+        cached = user._mes_roles = frozenset(user.groups.values_list("name", flat=True))
+    return role in cached
 
 
 @transaction.atomic

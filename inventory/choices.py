@@ -37,6 +37,9 @@ class TransactionKind(models.TextChoices):
     ISSUE = "issue", "Issue / consumption"
     RETURN = "return", "Return from order"
     FINISHED_RECEIPT = "finished_receipt", "Finished-goods receipt"
+    # A finished-goods receipt taken back (a corrected report as finished): the ledger is
+    # append-only, so the mistake is reversed by a new row, never edited.
+    FINISHED_REVERSAL = "finish_reversal", "Finished-goods receipt reversal"
     SCRAP = "scrap", "Scrap write-off"
     TRANSFER_OUT = "transfer_out", "Transfer out"
     TRANSFER_IN = "transfer_in", "Transfer in"
@@ -57,12 +60,18 @@ INCREASING_KINDS = (
 )
 DECREASING_KINDS = (
     TransactionKind.ISSUE,
+    TransactionKind.FINISHED_REVERSAL,
     TransactionKind.SCRAP,
     TransactionKind.TRANSFER_OUT,
     TransactionKind.UNRESERVE,
 )
 # Kinds that must name the production order they belong to.
-ORDER_KINDS = (TransactionKind.ISSUE, TransactionKind.RETURN, TransactionKind.FINISHED_RECEIPT)
+ORDER_KINDS = (
+    TransactionKind.ISSUE,
+    TransactionKind.RETURN,
+    TransactionKind.FINISHED_RECEIPT,
+    TransactionKind.FINISHED_REVERSAL,
+)
 
 
 class SourceType(models.TextChoices):

@@ -339,11 +339,13 @@ def order_as_built(*, order_ref: str) -> AsBuilt:
     record = AsBuilt(order_ref=order_ref)
     rows = InventoryTransaction.objects.filter(order_ref=order_ref)
     for item_id, part, lot_id, lot_number, total in (
-        rows.filter(kind=TransactionKind.FINISHED_RECEIPT)
+        rows.filter(kind__in=[TransactionKind.FINISHED_RECEIPT, TransactionKind.FINISHED_REVERSAL])
         .values_list("item_id", "item__part_number", "lot_id", "lot__number")
         .annotate(total=Sum("quantity"))
         .order_by("item__part_number", "lot__number")
     ):
+        if not exact(total):
+            continue  # received, then taken back by a correction
         record.outputs.append((item_id, part, lot_id, lot_number or "", exact(total)))
     for item_id, part, lot_id, lot_number, parent_id, total in (
         rows.filter(kind__in=[TransactionKind.ISSUE, TransactionKind.RETURN])

@@ -696,6 +696,46 @@ def inventory_receive_finished(
 
 
 @transaction.atomic
+def inventory_reverse_finished(
+    *,
+    receipt: InventoryTransaction,
+    quantity: Decimal,
+    source: Source,
+    actor: Actor,
+    reason: str = "",
+    occurred_at: datetime | None = None,
+) -> InventoryTransaction:
+    """Take back (part of) a finished-goods receipt: - on-hand at its item, lot and location.
+
+    Refused (insufficient_stock) when that stock has meanwhile been moved or consumed, unless
+    the location allows negative stock.
+    """
+    if receipt.kind != TransactionKind.FINISHED_RECEIPT:
+        raise InvalidMovement(
+            "Only a finished-goods receipt can be reversed this way.",
+            code="not_a_finished_receipt",
+            fields={"kind": receipt.kind},
+        )
+    quantity = clean_quantity(quantity, unit=receipt.item.unit)
+    if quantity > receipt.quantity:
+        raise InvalidMovement(
+            f"Cannot take back {show(quantity)}: the receipt was {show(receipt.quantity)}.",
+            code="reversal_exceeds_receipt",
+            fields={"quantity": str(quantity)},
+        )
+    move = _Move(
+        kind=TransactionKind.FINISHED_REVERSAL,
+        item=receipt.item,
+        lot=receipt.lot,
+        location=receipt.location,
+        quantity=-quantity,
+        order_ref=receipt.order_ref,
+        reason=reason,
+    )
+    return _post_stock([move], source=source, actor=actor, occurred_at=occurred_at)[0]
+
+
+@transaction.atomic
 def inventory_scrap(
     *,
     item: Item | str,

@@ -28,6 +28,13 @@ class NotAllowed(ApplicationError):
     http_status = status.HTTP_409_CONFLICT
 
 
+class Forbidden(ApplicationError):
+    """The caller is known but may not do this (its role, its terminal, its site)."""
+
+    code = "forbidden"
+    http_status = status.HTTP_403_FORBIDDEN
+
+
 class MissingMasterData(ApplicationError):
     """What a request needs (item, BOM, route...) does not exist or is not approved."""
 

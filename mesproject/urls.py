@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from integration.sign_in import PagesSignInForm
 from integration.views import health, home
 from mesproject.deployment import is_scale_unit
 
@@ -11,6 +13,7 @@ admin.site.index_title = "Master data and production orders"
 
 urlpatterns = [
     path("", home, name="home"),
+    path("accounts/login/", LoginView.as_view(authentication_form=PagesSignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("execution.urls_dashboard")),

@@ -573,6 +573,11 @@ def _apply(registration: RawRegistration, actor: Actor) -> str:
         return _report_as_finished(work)
     if kind == K.CONSUME_MATERIAL:
         return _consume_material(work)
+    if kind == K.CORRECTION:
+        # corrections.py builds on this module (OrderWork), so it is imported here.
+        from .corrections import correction_apply
+
+        return correction_apply(work)
     raise ApplicationError(f"Nothing processes a {kind} registration.", code="kind_unknown")
 
 

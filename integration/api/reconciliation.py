@@ -2,20 +2,13 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import ErpWipSnapshot
 from ..services.reconciliation import erp_wip_snapshot_receive
-
-
-class CanSendErpWip(BasePermission):
-    """Sending a snapshot needs integration.add_erpwipsnapshot (the ERP integration user)."""
-
-    def has_permission(self, request, view) -> bool:
-        return request.user.has_perm("integration.add_erpwipsnapshot")
+from .permissions import HasPerms
 
 
 class ErpWipLineInSerializer(serializers.Serializer):
@@ -56,7 +49,9 @@ class ErpWipErrorSerializer(serializers.Serializer):
 
 
 class ErpWipSnapshotView(APIView):
-    permission_classes = [IsAuthenticated, CanSendErpWip]
+    # The ERP integration role and integration.add_erpwipsnapshot.
+    permission_classes = [HasPerms]
+    required_perms = {"POST": ["integration.add_erpwipsnapshot"]}
 
     @extend_schema(
         operation_id="reconciliation_erp_wip_create",
@@ -77,7 +72,9 @@ class ErpWipSnapshotView(APIView):
                 "Nothing is stored.",
             ),
             403: OpenApiResponse(
-                ErpWipErrorSerializer, description="Lacks integration.add_erpwipsnapshot."
+                ErpWipErrorSerializer,
+                description="Not the ERP integration role (`erp_role_required`), or lacks "
+                "integration.add_erpwipsnapshot.",
             ),
         },
         description="The ERP's WIP per work order and component at `as_of`; the nightly "

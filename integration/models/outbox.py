@@ -34,6 +34,13 @@ class OutboxMessage(models.Model):
         ProductionOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     payload = models.JSONField(help_text="The body sent, without transaction_uuid.")
+    registration_uuid = models.UUIDField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The shop-floor registration it reports: a correction's reversal names "
+        "the message it reverses by it.",
+    )
     status = models.CharField(
         max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )

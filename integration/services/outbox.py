@@ -74,8 +74,10 @@ def outbox_enqueue(
     payload: dict,
     order: ProductionOrder | None = None,
     error: str = "",
+    registration_uuid=None,
 ) -> OutboxMessage:
-    """Append a message to its stream; with an error it starts in the dead-letter queue."""
+    """Append a message to its stream; with an error it starts in the dead-letter queue.
+    registration_uuid: the registration it reports (a correction's reversal finds it by it)."""
     locked = _lock_stream(stream)
     locked.last_sequence += 1
     locked.save(update_fields=["last_sequence"])
@@ -87,6 +89,7 @@ def outbox_enqueue(
         transaction_uuid=uuid.uuid4(),
         order=order,
         payload=payload,
+        registration_uuid=registration_uuid,
         created_at=now,
         next_attempt_at=now,
     )
@@ -228,15 +231,29 @@ def map_defect(payload: dict) -> dict:
     return {**payload, "reason_code": mapping.erp_reason_code, "cost_center": mapping.cost_center}
 
 
-def _enqueue_scrap(order: ProductionOrder, reason_code, quantity: Decimal, operation) -> None:
-    payload = _scrap_payload(order, reason_code, quantity, operation)
+def _enqueue_scrap(
+    order: ProductionOrder,
+    reason_code,
+    quantity: Decimal,
+    operation,
+    *,
+    kind: str = MessageKind.SCRAP,
+    registration_uuid=None,
+    extra: dict | None = None,
+) -> None:
+    payload = {**_scrap_payload(order, reason_code, quantity, operation), **(extra or {})}
     error = ""
     try:
         payload = map_defect(payload)
     except UnmappedDefect as exc:
         error = str(exc)
     outbox_enqueue(
-        stream=order.number, kind=MessageKind.SCRAP, order=order, payload=payload, error=error
+        stream=order.number,
+        kind=kind,
+        order=order,
+        payload=payload,
+        error=error,
+        registration_uuid=registration_uuid,
     )
 
 
@@ -266,14 +283,27 @@ def registration_outbox_effect(*, registration) -> None:
                     "uom": order.unit.code,
                     "location_id": _location_id(line.location),
                 },
+                registration_uuid=registration.uuid,
             )
         if line.quantity_scrap > 0:
-            _enqueue_scrap(order, registration.reason_code, line.quantity_scrap, None)
+            _enqueue_scrap(
+                order,
+                registration.reason_code,
+                line.quantity_scrap,
+                None,
+                registration_uuid=registration.uuid,
+            )
     elif registration.quantity_scrap > 0:
         for line in RouteCardLine.objects.select_related(
             "order__item", "order__unit", "reason_code"
         ).filter(registration=registration, quantity_scrap__gt=0):
-            _enqueue_scrap(line.order, line.reason_code, line.quantity_scrap, line.operation_number)
+            _enqueue_scrap(
+                line.order,
+                line.reason_code,
+                line.quantity_scrap,
+                line.operation_number,
+                registration_uuid=registration.uuid,
+            )
 
 
 def order_flush_effect(*, order: ProductionOrder, **_) -> None:

@@ -107,7 +107,7 @@ def outbox_deliver_one(*, pk: int) -> str | None:
         ):
             return None
         message.attempts += 1
-        if message.kind == MessageKind.SCRAP:
+        if message.kind in (MessageKind.SCRAP, MessageKind.SCRAP_REVERSAL):
             try:
                 message.payload = map_defect(message.payload)
             except UnmappedDefect as exc:

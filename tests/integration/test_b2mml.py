@@ -15,12 +15,13 @@ from xml.etree import ElementTree as ET
 import pytest
 import xmlschema
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.db.models import Sum
 
 import integration
 from execution.models import PickingListLine, RawRegistration, ReportAsFinishedLine, RouteCardLine
 from integration.b2mml import schedule_parse
+from integration.roles import ERP_INTEGRATION
 from inventory.choices import Tracking
 from mesproject.errors import ApplicationError
 from orders import services as order_services
@@ -179,7 +180,9 @@ def lenient_schedule(wo_id: str, part: str) -> bytes:
 
 
 def erp_user(*codenames: str, username: str = "erp"):
+    """The ERP integration role (its group, here without its permissions) and codenames."""
     user = get_user_model().objects.create_user(username, f"{username}@example.com", "x")
+    user.groups.add(Group.objects.get_or_create(name=ERP_INTEGRATION)[0])
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="orders", codename__in=codenames)
     )
@@ -566,7 +569,7 @@ def journal_produced(order) -> dict[tuple[str, str], Decimal]:
 
 
 @pytest.mark.django_db
-def test_the_export_of_a_run_order_validates_and_carries_the_journals():
+def test_the_export_of_a_run_order_validates_and_carries_the_journals(erp):
     floor = make_floor(stock=0, product_tracking=Tracking.LOT)
     frame = floor.components["FRAME"]
     frame.tracking = Tracking.LOT
@@ -578,13 +581,13 @@ def test_the_export_of_a_run_order_validates_and_carries_the_journals():
             floor.stock(part, 100, resource.input_location)
     # The order arrives from the ERP as B2MML, then runs on the floor.
     xml = operations_schedule(operations_request("WO-RUN", floor.product.part_number, "10"))
-    assert post_schedule(floor.client, xml).status_code == 201
+    assert post_schedule(erp, xml).status_code == 201
     order = order_services.production_order_release(
         order=ProductionOrder.objects.get(number="WO-RUN")
     )
     run_order_on_the_floor(floor, order)
 
-    document = export(floor.client, "WO-RUN")
+    document = export(erp, "WO-RUN")
     assert document.tag == f"{{{V0700}}}OperationsPerformance"
     responses = document.findall("b:OperationsResponse", NS)
     assert len(responses) == 1

@@ -13,7 +13,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.admin import AdminSite
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -34,6 +34,7 @@ from integration.models import (
     ReconciliationRun,
     ReconciliationVariance,
 )
+from integration.roles import ERP_INTEGRATION
 from integration.services.outbox import material_issues_flush
 from integration.services.reconciliation import (
     NO_SNAPSHOT,
@@ -556,6 +557,7 @@ def test_flagged_lines_cost_the_same_whatever_the_pairs_compared(db):
 @pytest.fixture
 def erp_user(db):
     user = User.objects.create_user("erp")
+    user.groups.add(Group.objects.get_or_create(name=ERP_INTEGRATION)[0])
     user.user_permissions.add(Permission.objects.get(codename="add_erpwipsnapshot"))
     return user
 
@@ -634,7 +636,9 @@ def test_api_refuses_bad_lines_and_stores_nothing(erp_user, lines, code, field):
 
 
 def test_api_needs_the_permission(db):
-    response = post_snapshot(token_client(User.objects.create_user("nobody")), BODY)
+    nobody = User.objects.create_user("nobody")
+    nobody.groups.add(Group.objects.get_or_create(name=ERP_INTEGRATION)[0])  # the role only
+    response = post_snapshot(token_client(nobody), BODY)
 
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"

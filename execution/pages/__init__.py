@@ -1,0 +1,1 @@
+"""Browser pages of execution, one module per page group (views, forms and reads together)."""
