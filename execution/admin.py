@@ -508,3 +508,6 @@ class MaterialLineStateAdmin(ReadOnlyAdmin):
 # Time and attendance lives in its own module (written alongside); load it when present.
 if importlib.util.find_spec("execution.admin_attendance") is not None:
     from . import admin_attendance  # noqa: F401
+
+# The order admin, extended with the release's shortage confirmation.
+from . import admin_orders  # noqa: E402, F401

@@ -28,7 +28,12 @@ from orders.models import ProductionOrder
 
 from .forms_planner import CancelForm, OrderForm, OrderListFilter, SplitForm, add_service_error
 from .pages.corrections import order_corrections
-from .selectors import order_page, production_order_list
+from .selectors import (
+    order_page,
+    order_release_shortages,
+    production_order_list,
+    release_shortages_to_confirm,
+)
 
 PAGE_SIZE = 50
 VIEW = "orders.view_productionorder"
@@ -176,6 +181,9 @@ def order_detail(request, pk: int):
         {"name": name, "label": Transition(name).label, "blockers": blockers}
         for name, blockers in data.transitions
     ]
+    # Shown next to Release, which then asks for confirmation (order_transition).
+    releasable = any(t["name"] == Transition.RELEASE and not t["blockers"] for t in transitions)
+    release_shortages = order_release_shortages(order=order) if releasable else []
     return render(
         request,
         "planner/order_detail.html",
@@ -183,6 +191,7 @@ def order_detail(request, pk: int):
             "order": order,
             "page_data": data,
             "transitions": transitions,
+            "release_shortages": release_shortages,
             "can_change": can_change,
             "editable": order.status in order_services.EDITABLE,
             "split_form": SplitForm(),
@@ -296,6 +305,17 @@ def order_transition(request, pk: int, transition: str):
             messages.error(request, "Give a reason for canceling the order.")
             return redirect("planner:order_detail", pk=order.pk)
         reason = form.cleaned_data["reason"].strip()
+    if transition == Transition.RELEASE and not request.POST.get("confirm_shortages"):
+        # A release short of material goes through only once the planner has seen the
+        # shortages and confirmed (a second submit with confirm_shortages); nothing changes
+        # until then. The release itself reserves the same way either way.
+        shortages = release_shortages_to_confirm(order=order)
+        if shortages:
+            return render(
+                request,
+                "planner/release_confirm.html",
+                {"order": order, "shortages": shortages, "reason": reason},
+            )
     try:
         order = order_services.production_order_transition(
             order=order,

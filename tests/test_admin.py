@@ -443,7 +443,10 @@ def flashed(response):
 def test_release_button_releases_the_order(admin_client, admin_user):
     order = make_order()
 
-    response = admin_client.post(transition_url(order, "release"), {"reason": "kit complete"})
+    # No stock for its components: confirmed (tests/pages/test_release_shortages.py).
+    response = admin_client.post(
+        transition_url(order, "release"), {"reason": "kit complete", "confirm_shortages": "1"}
+    )
 
     assert response.status_code == 302
     assert response["Location"] == change_url(order)
@@ -533,7 +536,8 @@ def test_release_selected_orders_action(admin_client):
     response = admin_client.post(
         reverse(f"{ORDER_URL}_changelist"),
         {
-            "action": "release_selected",
+            # No stock for their components: the confirmed release.
+            "action": "release_selected_with_shortages",
             "_selected_action": [o.pk for o in [*ready, not_ready]],
         },
         follow=True,

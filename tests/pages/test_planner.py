@@ -484,7 +484,10 @@ def test_release_goes_through_the_service_and_creates_jobs_and_reservations(plan
     page = planner.get(detail(order)).text
     assert 'action="{}"'.format(transition_url(order, "release")) in page
 
-    response = planner.post(transition_url(order, "release"), follow=True)
+    # No stock for its components: confirmed (tests/pages/test_release_shortages.py).
+    response = planner.post(
+        transition_url(order, "release"), {"confirm_shortages": "1"}, follow=True
+    )
 
     order = reload(order)
     assert order.status == OrderStatus.RELEASED
