@@ -24,6 +24,7 @@ from orders.choices import ConsumptionSetting, ReasonKind, ResourceKind
 from orders.models import Bom, BomLine, ReasonCode, Resource, Route, RouteOperation
 
 from . import roles
+from .models import DefectReasonMapping
 
 DEMO_SITE = "BRN"
 
@@ -172,6 +173,15 @@ REASONS = [
     ("ADJ-COUNT", "Cycle count correction", ReasonKind.ADJUSTMENT),
 ]
 
+# MES defect code -> (ERP reason code, cost center): without it every scrap message would go
+# to the dead-letter queue (the outbox never guesses a reason code).
+ERP_REASONS = {
+    "SCR-WELD": ("QN-WELD", "CC-2200"),
+    "SCR-PAINT": ("QN-PAINT", "CC-2300"),
+    "SCR-DIM": ("QN-DIM", "CC-2100"),
+    "SCR-DMG": ("QN-HANDL", "CC-4000"),
+}
+
 DEMO_USERS = [
     ("admin", None),
     ("planner", roles.PLANNER),
@@ -301,7 +311,12 @@ def seed_demo_plant(*, stdout=None) -> dict:
                 run_time_minutes_per_unit=D(run),
             )
     for code, description, kind in REASONS:
-        ReasonCode.objects.create(code=code, description=description, kind=kind)
+        reason = ReasonCode.objects.create(code=code, description=description, kind=kind)
+        if code in ERP_REASONS:
+            erp_reason_code, cost_center = ERP_REASONS[code]
+            DefectReasonMapping.objects.create(
+                defect=reason, erp_reason_code=erp_reason_code, cost_center=cost_center
+            )
     _floor(site, resources)
     _stock(items, resources)
     users = _users(groups)
