@@ -265,7 +265,8 @@ def _check_order_ref(order_ref: str, *, required: bool) -> str:
     return order_ref
 
 
-def _negative_allowed(item: Item, location: Location) -> bool:
+def negative_stock_allowed(item: Item, location: Location) -> bool:
+    """Whether stock of the item may go below zero at the location (never for serials)."""
     if item.tracking == Tracking.SERIAL:
         return False
     return item.allow_negative_stock or location.allow_negative_stock
@@ -348,7 +349,7 @@ def _lock_on_hand(nets: dict[Key, Decimal], moves: dict[Key, _Move]) -> dict[Key
     if missing:
         for key in missing:
             move = moves[key]
-            if nets[key] < 0 and not _negative_allowed(move.item, move.location):
+            if nets[key] < 0 and not negative_stock_allowed(move.item, move.location):
                 raise _insufficient(move, ZERO, nets[key])
         # ON CONFLICT DO NOTHING: a concurrent posting may create the same row first.
         OnHand.objects.bulk_create(
@@ -358,7 +359,7 @@ def _lock_on_hand(nets: dict[Key, Decimal], moves: dict[Key, _Move]) -> dict[Key
                     lot=moves[key].lot,
                     location=moves[key].location,
                     quantity=ZERO,
-                    allow_negative=_negative_allowed(moves[key].item, moves[key].location),
+                    allow_negative=negative_stock_allowed(moves[key].item, moves[key].location),
                     is_serial=moves[key].item.tracking == Tracking.SERIAL,
                 )
                 for key in missing
@@ -417,7 +418,7 @@ def _post_stock(
     for key, net in nets.items():
         move, row = by_key[key], rows[key]
         new = row.quantity + net
-        allowed = _negative_allowed(move.item, move.location)
+        allowed = negative_stock_allowed(move.item, move.location)
         if net < 0 and new < 0 and not allowed:
             raise _insufficient(move, row.quantity, net)
         if net != 0:

@@ -9,22 +9,24 @@ evaluated at the event's own time, so a terminal that was offline may post its b
 from __future__ import annotations
 
 import uuid as uuid_module
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Max, Q, Sum, When
+from django.db.models import Case, Max, Q, When
 from django.utils import timezone
 
 from inventory.choices import Tracking
 from inventory.fields import ZERO
+from inventory.fields import show as _show
 from inventory.models import Location, validate_quantity_for_unit
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
 from orders.choices import OrderStatus, ReasonKind
 from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
-from orders.services import SYSTEM, Actor
+from orders.services import SYSTEM, Actor, lock_order
 
 from .. import hooks
 from ..choices import (
@@ -47,7 +49,9 @@ from ..models import (
     Terminal,
     Worker,
 )
+from . import limits
 from .nudge import processor_nudge
+from .worker_timeline import Contradiction, Move, Shift, step
 
 K = RegistrationKind
 # Orders on which the floor may report.
@@ -97,6 +101,8 @@ class RegistrationInput:
     material: ProductionOrderMaterial | None = None
     consume: bool = True
     note: str = ""
+    # A bundle's start quantity per job, filled in by the checks.
+    start_quantities: dict[int, Decimal] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,6 +117,20 @@ def lock_worker(worker_id: int) -> Worker | None:
     """The worker row, locked until the end of the transaction: one registration per worker
     at a time (a no-op lock on SQLite)."""
     return Worker.objects.select_for_update(no_key=True).filter(pk=worker_id).first()
+
+
+def _lock_flow(data: RegistrationInput) -> None:
+    """Lock what the quantity limits read, after the worker (the product's lock order:
+    worker, order, jobs by id): the jobs started or reported on; for report as finished the
+    order's last operation, whose output it takes; for a consumption the order."""
+    job_ids = [job.pk for job in data.jobs] or ([data.job.pk] if data.job else [])
+    if data.kind == K.CONSUME_MATERIAL and data.order is not None:
+        lock_order(data.order.pk)
+    if data.kind == K.REPORT_AS_FINISHED and data.order is not None:
+        last = limits.process_jobs(data.order)[-1:]
+        job_ids = [job.pk for job in last]
+    if job_ids:
+        list(Job.objects.select_for_update(no_key=True).filter(pk__in=job_ids).order_by("pk"))
 
 
 def _refuse(message: str, code: str, **fields) -> ApplicationError:
@@ -255,8 +275,34 @@ def _check_reason(data: RegistrationInput) -> None:
             )
 
 
+def _shift_at(worker: Worker, at: datetime) -> tuple[Shift, IndirectActivity | None]:
+    indirect = worker_indirect_activity(worker, at)
+    shift = Shift(
+        clocked_in=worker_clocked_in(worker, at),
+        on_break=worker_on_break(worker, at),
+        indirect_id=indirect.pk if indirect else None,
+        open_jobs=dict.fromkeys(worker_open_job_ids(worker, at)),
+    )
+    return shift, indirect
+
+
+def _moves(data: RegistrationInput) -> list[Move]:
+    if data.kind == K.BUNDLE:
+        return [Move(kind=K.BUNDLE, job_id=job.pk, bundle_uuid=data.uuid) for job in data.jobs]
+    return [
+        Move(
+            kind=data.kind,
+            job_id=data.job.pk if data.job else None,
+            stops_job=data.stops_job or data.completes_job or data.kind == K.STOP_JOB,
+            indirect_id=data.indirect_activity.pk if data.indirect_activity else None,
+        )
+    ]
+
+
 def _check_worker_state(data: RegistrationInput) -> None:
-    worker, at, kind = data.worker, data.occurred_at, data.kind
+    """The worker's timeline with this registration at its time: it must follow what the
+    worker did before, and everything the worker did after it must still follow."""
+    worker, at = data.worker, data.occurred_at
     if worker is None:
         return
     if not worker.is_active:
@@ -269,46 +315,35 @@ def _check_worker_state(data: RegistrationInput) -> None:
             "attendance_day_approved",
             date=timezone.localdate(at),
         )
-    if kind == K.CLOCK_IN:
-        if worker_clocked_in(worker, at):
-            raise _conflict(
-                f"{worker.badge_id} is already clocked in.", "worker_already_clocked_in"
-            )
-        return
-    if kind == K.ABSENCE:
-        return
-    # Stopping a job needs the job open (checked with the job), not a clock-in.
-    stopping = kind == K.STOP_JOB or (kind in JOB_KINDS and data.stops_job)
-    if not stopping and not worker_clocked_in(worker, at):
-        raise _conflict(
-            f"{worker.badge_id} is not clocked in.", "worker_not_clocked_in", at=at.isoformat()
-        )
-    on_break = worker_on_break(worker, at)
-    if kind == K.BREAK_START and on_break:
-        raise _conflict(f"{worker.badge_id} is already on a break.", "worker_on_break")
-    if kind == K.BREAK_STOP and not on_break:
-        raise _conflict(f"{worker.badge_id} is not on a break.", "worker_not_on_break")
-    if kind in (K.START_JOB, K.BUNDLE, K.INDIRECT_START) and on_break:
-        raise _conflict(
-            f"{worker.badge_id} is on a break: stop the break first.", "worker_on_break"
-        )
-    indirect = worker_indirect_activity(worker, at)
-    if kind == K.INDIRECT_START and indirect is not None:
-        raise _conflict(
-            f"{worker.badge_id} is already on {indirect.code}: stop it first.",
-            "indirect_running",
-        )
-    if kind == K.INDIRECT_STOP:
-        if indirect is None:
-            raise _conflict(
-                f"{worker.badge_id} has no indirect activity running.", "indirect_not_running"
-            )
-        if data.indirect_activity and data.indirect_activity.pk != indirect.pk:
-            raise _conflict(
-                f"{worker.badge_id} is on {indirect.code}, not {data.indirect_activity.code}.",
-                "indirect_not_running",
-            )
+    badge = worker.badge_id
+    shift, indirect = _shift_at(worker, at)
+    try:
+        for move in _moves(data):
+            shift = step(shift, move, badge=badge)
+    except Contradiction as exc:
+        raise _conflict(exc.message, exc.code, at=at.isoformat(), **exc.fields) from None
+    if data.kind == K.INDIRECT_STOP:
         data.indirect_activity = indirect
+    if data.kind == K.CLOCK_OUT:
+        shift = replace(shift, open_jobs={})  # its stop registrations stop them
+    later = (
+        RawRegistration.objects.filter(worker=worker, occurred_at__gt=at)
+        .exclude(status=RegistrationStatus.CANCELED)
+        .order_by("occurred_at", "id")
+    )
+    for registration in later:
+        try:
+            shift = step(shift, Move.of(registration), badge=badge)
+        except Contradiction as exc:
+            raise _conflict(
+                f"{badge} already has a later {registration.get_kind_display().lower()} at "
+                f"{timezone.localtime(registration.occurred_at):%Y-%m-%d %H:%M:%S} that this "
+                f"registration would contradict ({exc.message})",
+                "occurred_out_of_order",
+                registration=registration.uuid,
+                occurred_at=registration.occurred_at.isoformat(),
+                contradiction=exc.code,
+            ) from None
 
 
 def _check_job_registration(data: RegistrationInput) -> None:
@@ -320,7 +355,6 @@ def _check_job_registration(data: RegistrationInput) -> None:
         raise _refuse("A bundle names each job once.", "bundle_duplicate_job")
     if kind == K.BUNDLE and len(jobs) < 2:
         raise _refuse("A bundle starts two jobs or more.", "bundle_too_small")
-    open_ids = worker_open_job_ids(worker, at) if worker else []
     for job in jobs:
         _check_job(job, starting=kind in JOB_START_KINDS)
     if kind in JOB_START_KINDS:
@@ -332,29 +366,9 @@ def _check_job_registration(data: RegistrationInput) -> None:
                     "job_start_blocked",
                     job=job.pk,
                 )
-            if job.pk in open_ids:
-                raise _conflict(
-                    f"{worker.badge_id} has already started job {job}.",
-                    "job_already_started",
-                    job=job.pk,
-                )
-        if open_ids:
-            raise _conflict(
-                f"{worker.badge_id} is still on job(s) {', '.join(map(str, open_ids))}: stop "
-                "them first, or start the jobs together as a bundle.",
-                "worker_busy",
-                open_jobs=",".join(map(str, open_ids)),
-            )
         return
     job = data.job
-    if worker is not None:
-        if job.pk not in open_ids:
-            raise _conflict(
-                f"{worker.badge_id} has not started job {job}: start it first.",
-                "job_not_started",
-                job=job.pk,
-            )
-    elif not job_started(job, at):
+    if worker is None and not job_started(job, at):
         raise _conflict(
             f"Job {job} has never been started: start it first.", "job_not_started", job=job.pk
         )
@@ -362,10 +376,9 @@ def _check_job_registration(data: RegistrationInput) -> None:
     _check_quantity(data.quantity_good, unit, "quantity_good")
     _check_quantity(data.quantity_scrap, unit, "quantity_scrap")
     _check_reason(data)
-    if job.kind == JobKind.SETUP and data.quantity_good > 0:
-        raise _refuse(
-            f"Job {job} is a setup job: it reports no good quantity.", "setup_job_no_output"
-        )
+    if job.kind == JobKind.SETUP and data.quantity_good + data.quantity_scrap > 0:
+        # Setup starts no quantity, so it has none to report (scrap included).
+        raise _refuse(f"Job {job} is a setup job: it reports no quantity.", "setup_job_no_output")
     if kind == K.REPORT_SCRAP and data.quantity_scrap <= 0:
         raise _refuse("A scrap report needs a scrap quantity.", "quantity_required")
     if (
@@ -377,6 +390,43 @@ def _check_job_registration(data: RegistrationInput) -> None:
             "A progress report needs a good or scrap quantity, or stops / completes the job.",
             "quantity_required",
         )
+    reported = data.quantity_good + data.quantity_scrap
+    if reported > 0:
+        reportable = limits.job_limits(job=job, at=at).reportable
+        if reported > reportable:
+            raise _conflict(
+                f"Job {job} has {_show(reportable)} in progress at that time: "
+                f"{_show(reported)} good and scrap cannot be reported on it.",
+                "quantity_exceeds_in_progress",
+                job=job.pk,
+                reportable=reportable,
+            )
+
+
+def _check_start(data: RegistrationInput, job: Job, quantity: Decimal | None) -> Decimal:
+    """A start's quantity (default: the rest of the job), within what may be started at
+    its time and with its start-flushed material on hand."""
+    allowed = limits.job_limits(job=job, at=data.occurred_at)
+    if quantity is None:
+        quantity = allowed.rest
+    _check_quantity(quantity, job.order.unit, "quantity")
+    if quantity > allowed.startable:
+        raise _conflict(
+            f"Job {job} may start at most {_show(allowed.startable)} at that time "
+            f"(the operation before it output less, or the order quantity is reached).",
+            "start_exceeds_available",
+            job=job.pk,
+            startable=allowed.startable,
+        )
+    shortages = limits.start_shortages(job=job, quantity=quantity, started=allowed.started)
+    if shortages:
+        raise _conflict(
+            f"Job {job} cannot start {_show(quantity)}: {'; '.join(shortages)}.",
+            "material_short",
+            job=job.pk,
+            shortages="; ".join(shortages),
+        )
+    return quantity
 
 
 def _resolve_finished_location(data: RegistrationInput) -> Location:
@@ -422,6 +472,25 @@ def _check_report_as_finished(data: RegistrationInput) -> None:
         )
     if tracking == Tracking.SERIAL and data.quantity_good not in (ZERO, Decimal(1)):
         raise _refuse("A serial number is one unit: report serials one by one.", "serial_quantity")
+    total, good = limits.finishable(order=order, at=data.occurred_at)
+    reported = data.quantity_good + data.quantity_scrap
+    if reported > total:
+        raise _conflict(
+            f"Order {order.number}: its last operation has output {_show(total)} not yet "
+            f"reported as finished at that time; {_show(reported)} cannot be.",
+            "finish_exceeds_output",
+            order=order.number,
+            finishable=total,
+        )
+    if data.quantity_good > good:
+        raise _conflict(
+            f"Order {order.number} may receive {_show(good)} more good at most (its quantity "
+            f"{_show(order.quantity)} plus {_show(order.over_delivery_tolerance_pct)} % "
+            "over-delivery tolerance): a supervisor may raise the quantity or the tolerance.",
+            "finish_exceeds_order",
+            order=order.number,
+            finishable_good=good,
+        )
     if data.quantity_good > 0:
         data.location = _resolve_finished_location(data)
 
@@ -437,33 +506,62 @@ def _check_consume_material(data: RegistrationInput) -> None:
         raise _refuse("Give the quantity to consume (negative: return).", "quantity_required")
     sign = Decimal(1) if data.quantity > 0 else Decimal(-1)
     _check_quantity(sign * data.quantity, material.component.unit, "quantity")
-
-
-def _default_start_quantity(job: Job) -> Decimal:
-    """What is left of the job to start: its plan less what was started, counting the starts
-    accepted but not yet processed (a second worker joining the job starts nothing more)."""
-    if job.kind != JobKind.PROCESS:
-        return ZERO
-    pending = (
-        RawRegistration.objects.filter(
-            job=job,
-            kind__in=JOB_START_KINDS,
-            status__in=(RegistrationStatus.NEW, RegistrationStatus.FAILED),
-        ).aggregate(total=Sum("quantity"))["total"]
-        or ZERO
+    component = material.component.part_number
+    if data.quantity < 0:
+        returnable = limits.returnable(material=material)
+        if -data.quantity > returnable:
+            raise _conflict(
+                f"Only {_show(returnable)} {component} was consumed on line "
+                f"{material.line_number}: no more can be returned.",
+                "return_exceeds_consumed",
+                material_line=material.line_number,
+                returnable=returnable,
+            )
+        return
+    shortage = limits.consumption_shortage(
+        material=material,
+        quantity=data.quantity,
+        location=data.location,
+        lot_number=data.lot_number,
     )
-    return max(ZERO, job.planned_quantity - job.quantity_started - pending)
+    if shortage:
+        raise _conflict(
+            f"Order {order.number} line {material.line_number}: {shortage}.",
+            "material_short",
+            material_line=material.line_number,
+            shortages=shortage,
+        )
 
 
-def registration_check(data: RegistrationInput) -> None:
+def _check_time(at: datetime | None, source: str) -> None:
+    """Within the terminal's clock skew ahead and the backdating window behind. A scale unit's
+    registrations were judged by its own window when they were made: the hub takes them
+    however late the link brings them."""
+    if at is None or timezone.is_naive(at):
+        raise _refuse("occurred_at needs a time zone.", "occurred_at_invalid")
+    now = timezone.now()
+    skew = timedelta(seconds=settings.MES_REGISTRATION_CLOCK_SKEW_SECONDS)
+    if at > now + skew:
+        raise _refuse(
+            f"occurred_at is more than {skew.seconds} seconds ahead of the server's clock.",
+            "occurred_at_future",
+            occurred_at=at.isoformat(),
+        )
+    hours = settings.MES_REGISTRATION_BACKDATING_HOURS
+    if hours and not source.startswith("scale-unit:") and at < now - timedelta(hours=hours):
+        raise _refuse(
+            f"occurred_at is more than {hours} hours ago: a supervisor enters older events.",
+            "occurred_at_too_old",
+            occurred_at=at.isoformat(),
+        )
+
+
+def registration_check(data: RegistrationInput, *, source: str = "terminal") -> None:
     """Every rule a registration must meet to be stored; raises a 4xx error or returns."""
     kind = data.kind
     if kind not in K.values:
         raise _refuse(f"Unknown registration kind {kind!r}.", "kind_unknown", kind=kind)
-    if data.occurred_at is None or timezone.is_naive(data.occurred_at):
-        raise _refuse("occurred_at needs a time zone.", "occurred_at_invalid")
-    if data.occurred_at > timezone.now() + timedelta(minutes=5):
-        raise _refuse("occurred_at is in the future.", "occurred_at_future")
+    _check_time(data.occurred_at, source)
     if kind in WORKER_KINDS and data.worker is None:
         raise _refuse(f"A {kind} registration names its worker.", "worker_required")
     if data.terminal is not None:
@@ -476,9 +574,9 @@ def registration_check(data: RegistrationInput) -> None:
     if kind in JOB_KINDS:
         _check_job_registration(data)
         if kind == K.START_JOB:
-            if data.quantity is None:
-                data.quantity = _default_start_quantity(data.job)
-            _check_quantity(data.quantity, data.job.order.unit, "quantity")
+            data.quantity = _check_start(data, data.job, data.quantity)
+        elif kind == K.BUNDLE:
+            data.start_quantities = {job.pk: _check_start(data, job, None) for job in data.jobs}
     elif kind == K.REPORT_AS_FINISHED:
         _check_report_as_finished(data)
     elif kind == K.CONSUME_MATERIAL:
@@ -541,7 +639,7 @@ def _rows_for(data: RegistrationInput, source: str) -> list[RawRegistration]:
                 uuid=derived_uuid(data.uuid, f"job:{job.pk}"),
                 job=job,
                 order=job.order,
-                quantity=_default_start_quantity(job),
+                quantity=data.start_quantities[job.pk],
                 bundle_uuid=data.uuid,
                 bundle_size=len(data.jobs),
             )
@@ -592,7 +690,8 @@ def registration_accept(
                 existing = _existing(data.uuid)
                 if existing:
                     return Accepted(existing, replayed=True)
-            registration_check(data)
+            _lock_flow(data)
+            registration_check(data, source=source)
             blockers = hooks.acceptance_blockers(data=data, actor=actor)
             if blockers:
                 raise _conflict(f"{'; '.join(blockers)}.", "registration_not_here")

@@ -109,6 +109,22 @@ class Floor:
     def clock_in(self, worker: Worker, at: float) -> None:
         self.post("clock_in", at=at, badge_id=worker)
 
+    def run_route(self, order, quantity, worker: Worker, *, at: float) -> float:
+        """The worker (clocked in) starts and completes `quantity` at each operation in turn,
+        one minute apart, so the last operation has output it; returns the next minute."""
+        for job in order.jobs.filter(kind="process").order_by("operation_number"):
+            self.post("start_job", at=at, badge_id=worker, job=job, quantity=str(quantity))
+            self.post(
+                "report_progress",
+                at=at + 1,
+                badge_id=worker,
+                job=job,
+                quantity_good=str(quantity),
+                stops_job=True,
+            )
+            at += 2
+        return at
+
     def process(self):
         return registrations_process()
 

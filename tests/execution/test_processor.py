@@ -33,15 +33,21 @@ SUPERVISOR = Actor(process="test-supervisor")
 
 
 def _run_order(floor, order, worker, *, start=0, good=None, scrap=0, lot=""):
-    """One worker takes the order through the three operations and reports it as finished."""
+    """One worker takes the order through the three operations and reports it as finished;
+    `scrap` units are scrapped at operation 20, so operation 10 makes them on top."""
     good = order.quantity if good is None else D(good)
     for index, operation in enumerate((10, 20, 30)):
         t = start + index * 30
         job = floor.job(order, operation)
-        floor.post("start_job", at=t + 1, badge_id=worker, job=job)
-        fields = {"quantity_good": str(good), "completes_job": True}
+        made = good + scrap if operation < 30 else good
+        floor.post("start_job", at=t + 1, badge_id=worker, job=job, quantity=str(made))
+        fields = {"quantity_good": str(made), "completes_job": True}
         if scrap and operation == 20:
-            fields.update(quantity_scrap=str(scrap), reason_code=floor.scrap_reason.code)
+            fields.update(
+                quantity_good=str(good),
+                quantity_scrap=str(scrap),
+                reason_code=floor.scrap_reason.code,
+            )
         floor.post("report_progress", at=t + 20, badge_id=worker, job=job, **fields)
     floor.post(
         "report_as_finished",
@@ -56,14 +62,14 @@ def _run_order(floor, order, worker, *, start=0, good=None, scrap=0, lot=""):
 @pytest.mark.django_db
 def test_an_order_run_becomes_journals_quantities_and_transitions():
     floor = make_floor()
-    order = floor.order(10)
+    order = floor.order(10, over_delivery_tolerance_pct=D(10))
     worker = floor.workers[0]
     floor.clock_in(worker, 0)
     _run_order(floor, order, worker, scrap=1)
     summary = floor.process()
     assert (summary.processed, summary.failed) == (8, 0)
     order.refresh_from_db()
-    # 10 started at op 10, 1 scrapped at op 20, 10 reported as finished: the in-progress
+    # 11 started at op 10, 1 scrapped at op 20, 10 reported as finished: the in-progress
     # quantity never goes below zero, the order is complete.
     assert order.status == OrderStatus.COMPLETED
     assert (order.quantity_completed, order.quantity_scrapped, order.quantity_in_progress) == (
@@ -83,7 +89,7 @@ def test_an_order_run_becomes_journals_quantities_and_transitions():
     # Route card: one line per progress report, with the worker's time and quantities.
     cards = list(RouteCardLine.objects.filter(order=order).order_by("operation_number"))
     assert [(c.operation_number, c.minutes, c.quantity_good, c.quantity_scrap) for c in cards] == [
-        (10, D("19.00"), 10, 0),
+        (10, D("19.00"), 11, 0),
         (20, D("19.00"), 10, 1),
         (30, D("19.00"), 10, 0),
     ]
@@ -91,14 +97,15 @@ def test_an_order_run_becomes_journals_quantities_and_transitions():
     assert all(c.worker == worker for c in cards)
     assert set(order.jobs.values_list("status", flat=True)) == {JobStatus.COMPLETED}
     assert not JobActivity.objects.filter(ended_at__isnull=True).exists()
-    # Picking list: FRAME (start, 1 per) on start; WHEEL (op 20, 2 per) on its feedback of 11;
+    # Picking list: FRAME (start, 1 per) on start of 11; WHEEL (op 20, 2 per) on its feedback
+    # of 11;
     # GRIP (production finish, 2 per) on report as finished of 10; BELL (manual) never.
     picked = {
         line.component.part_number.split("-")[1]: (line.quantity, line.event)
         for line in PickingListLine.objects.filter(order=order).select_related("component")
     }
     assert picked == {
-        "FRAME": (D(10), "start"),
+        "FRAME": (D(11), "start"),
         "WHEEL": (D(22), "operation_feedback"),
         "GRIP": (D(20), "report_as_finished"),
     }

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def floor():
-    return make_floor(stock=0)
+    return make_floor()
 
 
 def _code(response):
@@ -35,7 +35,7 @@ def _code(response):
 
 
 def test_release_creates_a_process_job_per_operation_and_setup_jobs_where_there_is_setup():
-    floor = make_floor(stock=0, setup_minutes=15)
+    floor = make_floor(setup_minutes=15)
     order = floor.order(4)
     jobs = list(order.jobs.order_by("operation_number", "kind"))
     assert [(j.operation_number, j.kind) for j in jobs] == [
@@ -342,33 +342,35 @@ def test_break_and_indirect_rules(floor):
 
 
 def test_report_as_finished_rules():
-    floor = make_floor(stock=0, product_tracking="serial")
+    floor = make_floor(product_tracking="serial")
     order = floor.order(2)
-    _refused(floor, "report_as_finished", "lot_required", 400, at=1, order=order, quantity_good="1")
+    floor.clock_in(floor.workers[0], 0)
+    floor.run_route(order, 1, floor.workers[0], at=0.5)
+    _refused(floor, "report_as_finished", "lot_required", 400, at=10, order=order, quantity_good="1")
     _refused(
         floor,
         "report_as_finished",
         "serial_quantity",
         400,
-        at=1,
+        at=10,
         order=order,
         quantity_good="2",
         lot_number="SN-1",
     )
-    _refused(floor, "report_as_finished", "quantity_required", 400, at=1, order=order)
+    _refused(floor, "report_as_finished", "quantity_required", 400, at=10, order=order)
     _refused(
         floor,
         "report_as_finished",
         "location_unknown",
         400,
-        at=1,
+        at=10,
         order=order,
         quantity_good="1",
         lot_number="SN-1",
         location="NOPE/X",
     )
     response = floor.post(
-        "report_as_finished", at=1, order=order, quantity_good="1", lot_number="SN-1"
+        "report_as_finished", at=10, order=order, quantity_good="1", lot_number="SN-1"
     )
     stored = RawRegistration.objects.get(uuid=response.json()["registration_uuid"])
     assert stored.location == floor.output  # the last operation's resource output location
