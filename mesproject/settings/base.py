@@ -222,6 +222,10 @@ MES_TERMINAL_IDLE_SECONDS = env_int("MES_TERMINAL_IDLE_SECONDS", 120)
 MES_PROCESSOR_INTERVAL_SECONDS = env_int("MES_PROCESSOR_INTERVAL_SECONDS", 60)
 MES_PROCESSOR_NUDGE = env_bool("MES_PROCESSOR_NUDGE", True)
 MES_PROCESSOR_BATCH = env_int("MES_PROCESSOR_BATCH", 500)
+# How far back a terminal may date a registration (an offline terminal's backlog; 0: no
+# limit), and how far ahead of the server's clock a terminal's clock may run.
+MES_REGISTRATION_BACKDATING_HOURS = env_int("MES_REGISTRATION_BACKDATING_HOURS", 24)
+MES_REGISTRATION_CLOCK_SKEW_SECONDS = env_int("MES_REGISTRATION_CLOCK_SKEW_SECONDS", 120)
 
 # ERP contract (docs/integration.md). A WIP snapshot of 100,000 lines is ~10 MB of JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024 * 1024)
