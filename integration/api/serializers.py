@@ -29,6 +29,11 @@ class WorkOrderCreateSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Site code; empty: the site of the routing's first operation.",
     )
+    release = serializers.BooleanField(
+        default=False,
+        help_text="Release the order at once (as POST .../release/ does); a refused release "
+        "creates nothing.",
+    )
     transaction_uuid = serializers.UUIDField(
         required=False, help_text="Accepted as the Idempotency-Key when the header is absent."
     )
@@ -47,6 +52,10 @@ class WorkOrderCloseSerializer(serializers.Serializer):
         help_text="short_close: close with what was produced (nothing produced: cancel); "
         "cancel; force: the units in progress finish their operation first.",
     )
+    transaction_uuid = serializers.UUIDField(required=False)
+
+
+class WorkOrderReleaseSerializer(serializers.Serializer):
     transaction_uuid = serializers.UUIDField(required=False)
 
 

@@ -13,6 +13,11 @@ urlpatterns = [
         name="work-order-close",
     ),
     path(
+        "work-orders/<str:wo_id>/release/",
+        views.WorkOrderReleaseView.as_view(),
+        name="work-order-release",
+    ),
+    path(
         "work-orders/<str:wo_id>/as-built/",
         views.WorkOrderAsBuiltView.as_view(),
         name="work-order-as-built",

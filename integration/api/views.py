@@ -66,7 +66,10 @@ class WorkOrderListView(APIView):
                 description="The wo_id exists and is Created: updated (idempotent).",
             ),
             **COMMON_ERRORS,
-            409: _error("The wo_id exists and is no longer Created (`wo_exists`, status)."),
+            409: _error(
+                "The wo_id exists and is no longer Created (`wo_exists`, status); with "
+                "`release`, a release refused (`release_refused`)."
+            ),
             422: _error("Part, BOM or routing missing (`master_data_missing`, named)."),
         },
     )
@@ -84,6 +87,7 @@ class WorkOrderListView(APIView):
                 scheduled_start=v.get("scheduled_start"),
                 priority=v["priority"],
                 site_code=v.get("site", ""),
+                release=v["release"],
             ),
             actor=_actor(request),
         )
@@ -161,6 +165,34 @@ class WorkOrderCloseView(APIView):
             order=_order(wo_id), mode=data.validated_data["mode"], actor=_actor(request)
         )
         return _answer(order, closing=waiting, status_code=202 if waiting else 200)
+
+
+class WorkOrderReleaseView(APIView):
+    permission_classes = [HasPerms]
+    required_perms = {"POST": [ORDER_CHANGE]}
+
+    @extend_schema(
+        operation_id="work_order_release",
+        request=s.WorkOrderReleaseSerializer,
+        responses={
+            200: OpenApiResponse(
+                s.WorkOrderAnswerSerializer,
+                description="Released: materials reserved, jobs created from the routing.",
+            ),
+            **COMMON_ERRORS,
+            404: _error("No such wo_id."),
+            409: _error(
+                "The release is refused (`release_refused`, with `status` and `reasons`): "
+                "not Created, or a guard of the release."
+            ),
+            422: _error("BOM or routing missing or not approved (`master_data_missing`, named)."),
+        },
+    )
+    def post(self, request: Request, wo_id: str) -> Response:
+        """Release a Created work order, as the planner's Release does."""
+        s.WorkOrderReleaseSerializer(data=request.data).is_valid(raise_exception=True)
+        order = work_orders.work_order_release(order=_order(wo_id), actor=_actor(request))
+        return _answer(order)
 
 
 class WorkOrderAsBuiltView(APIView):

@@ -46,6 +46,7 @@ class WorkOrderInput:
     scheduled_start: datetime | None = None
     priority: int = 5
     site_code: str = ""
+    release: bool = False
 
 
 def _master_data(data: WorkOrderInput) -> tuple[Item, Site]:
@@ -119,7 +120,15 @@ def _update_created(order: ProductionOrder, data: WorkOrderInput, actor: Actor):
 
 @transaction.atomic
 def work_order_create(*, data: WorkOrderInput, actor: Actor) -> tuple[ProductionOrder, bool]:
-    """Create the work order, or update it while it is Created; (order, created)."""
+    """Create the work order, or update it while it is Created; then release it when the ERP
+    asks (data.release), all or nothing; (order, created)."""
+    order, created = _create_or_update(data, actor)
+    if data.release:
+        order = work_order_release(order=order, actor=actor)
+    return order, created
+
+
+def _create_or_update(data: WorkOrderInput, actor: Actor) -> tuple[ProductionOrder, bool]:
     wo_id = (data.wo_id or "").strip()
     if not wo_id:
         raise ApplicationError("wo_id is required.", code="invalid", fields={"wo_id": "required"})
@@ -148,6 +157,26 @@ def work_order_create(*, data: WorkOrderInput, actor: Actor) -> tuple[Production
         existing = ProductionOrder.objects.select_for_update(no_key=True).get(number=wo_id)
         return _update_created(existing, data, actor), False
     return order, True
+
+
+@transaction.atomic
+def work_order_release(*, order: ProductionOrder, actor: Actor) -> ProductionOrder:
+    """Release the order as the planner does (orders' release transition with execution's
+    effects: materials reserved, jobs created, the package for its scale unit). Master data
+    missing is the create's 422 (`master_data_missing`, named); any other refusal is the
+    transition's own (409 `release_refused` with the status and reasons)."""
+    order = order_services.lock_order(order.pk)
+    if order.status == OrderStatus.CREATED:
+        missing = order_services.find_release_master_data(order)[2]
+        if missing:
+            raise MissingMasterData(
+                f"Work order {order.number} cannot be released, master data missing: "
+                f"{'; '.join(missing)}.",
+                fields={"missing": missing},
+            )
+    return order_services.production_order_release(
+        order=order, actor=actor, reason="released by the ERP"
+    )
 
 
 def _model_changes(changes: dict) -> dict:

@@ -7,11 +7,13 @@ import time
 import pytest
 from django.db import connection
 
-from orders.models import ProductionOrder
-from tests.api import new_key
+from execution.models import Job
+from inventory.models import Reservation
+from orders.models import OrderTransitionLog, ProductionOrder
+from tests.api import new_key, openapi_schema, response_codes
 from tests.factories import make_releasable_product
 
-from .helpers import create_body, erp_client
+from .helpers import create_body, erp_client, operator_client
 
 CREATE = "/api/v1/work-orders/"
 
@@ -59,3 +61,107 @@ def test_concurrent_creates_of_one_wo_id_make_one_201_and_the_rest_200():
         assert order.status == "created"
         # The last update wins; every answer shows the order as the read does.
         assert all(body["work_order"]["wo_id"] == wo_id for _, body in answers)
+
+
+# --- Release through the API ----------------------------------------------------------------
+
+
+def release(client, wo_id, headers=None):
+    return client.post(
+        f"/api/v1/work-orders/{wo_id}/release/", {}, format="json", headers=headers or new_key()
+    )
+
+
+@pytest.fixture
+def erp():
+    return erp_client()
+
+
+@pytest.fixture
+def product(db):
+    return make_releasable_product()
+
+
+@pytest.mark.django_db
+def test_the_erp_releases_an_order_and_gets_it_back_as_the_read_shows_it(erp, product):
+    erp.post(CREATE, create_body(product, "WO-R1"), format="json", headers=new_key())
+    key = new_key()
+
+    response = release(erp, "WO-R1", key)
+
+    assert response.status_code == 200, response.json()
+    read = erp.get("/api/v1/work-orders/WO-R1/").json()
+    assert response.json()["work_order"] == read and read["status"] == "released"
+    order = ProductionOrder.objects.get(number="WO-R1")
+    # The release use case of the planner page: jobs from the route, materials reserved.
+    assert Job.objects.filter(order=order).exists()
+    assert Reservation.objects.filter(order_ref=order.number).exists()
+    assert OrderTransitionLog.objects.filter(order=order, transition="release").get().user
+    again = release(erp, "WO-R1", key)
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.django_db
+def test_releasing_a_released_order_is_refused_with_its_status(erp, product):
+    erp.post(CREATE, create_body(product, "WO-R2"), format="json", headers=new_key())
+    release(erp, "WO-R2")
+
+    response = release(erp, "WO-R2")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "release_refused"
+    assert response.json()["fields"]["status"] == "released"
+
+
+@pytest.mark.django_db
+def test_a_release_without_master_data_is_422_naming_it_and_changes_nothing(erp, product):
+    erp.post(CREATE, create_body(product, "WO-R3"), format="json", headers=new_key())
+    product.bom.approved = False
+    product.bom.save()
+
+    response = release(erp, "WO-R3")
+
+    assert response.status_code == 422, response.json()
+    assert response.json()["code"] == "master_data_missing"
+    assert any("BOM" in missing for missing in response.json()["fields"]["missing"])
+    order = ProductionOrder.objects.get(number="WO-R3")
+    assert order.status == "created" and not Job.objects.filter(order=order).exists()
+
+
+@pytest.mark.django_db
+def test_release_of_an_unknown_wo_id_is_404_and_needs_the_erp_role(erp, product):
+    assert release(erp, "WO-NONE").status_code == 404
+    erp.post(CREATE, create_body(product, "WO-R4"), format="json", headers=new_key())
+    assert release(operator_client(), "WO-R4").status_code == 403
+    assert ProductionOrder.objects.get(number="WO-R4").status == "created"
+
+
+@pytest.mark.django_db
+def test_create_with_release_true_creates_the_order_released(erp, product):
+    response = erp.post(
+        CREATE, create_body(product, "WO-R5", release=True), format="json", headers=new_key()
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["work_order"]["status"] == "released"
+    order = ProductionOrder.objects.get(number="WO-R5")
+    assert Job.objects.filter(order=order).exists()
+    # An existing Created order: updated, then released.
+    erp.post(CREATE, create_body(product, "WO-R6"), format="json", headers=new_key())
+    response = erp.post(
+        CREATE,
+        create_body(product, "WO-R6", qty="12", release=True),
+        format="json",
+        headers=new_key(),
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["work_order"]["status"] == "released"
+    assert response.json()["work_order"]["qty_target"] == "12.000000"
+
+
+@pytest.mark.django_db
+def test_release_is_in_the_openapi_schema(db):
+    schema = openapi_schema()
+    path = "/api/v1/work-orders/{wo_id}/release/"
+    assert {"200", "404", "409", "422"} <= response_codes(schema, path, "post")
+    assert "release" in schema["components"]["schemas"]["WorkOrderCreate"]["properties"]
