@@ -102,7 +102,7 @@ def order_corrections(*, order: ProductionOrder, user, limit: int = 20) -> Order
         row.correctable = is_correctable(row)
     return OrderCorrections(
         rows=rows,
-        count=registrations.count() if len(rows) == limit else len(rows),
+        count=registrations.count(),  # always: the same queries whatever the row count
         can_correct=user.has_perm(CORRECT_PERMISSION),
     )
 
