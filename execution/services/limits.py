@@ -23,7 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 
 from inventory.fields import ZERO
 from inventory.models import OnHand
@@ -66,8 +66,15 @@ class JobLimits:
 
 
 def counted(queryset):
-    """Registrations that count in the flow: not canceled, not undone by a correction."""
-    return queryset.exclude(status=RegistrationStatus.CANCELED)
+    """Registrations that count in the flow: not canceled, not undone by a correction (one
+    asked counts already: what it takes back is spoken for, as corrections.py judges it)."""
+    return queryset.exclude(status=RegistrationStatus.CANCELED).exclude(
+        Exists(
+            RawRegistration.objects.filter(corrects=OuterRef("pk")).exclude(
+                status=RegistrationStatus.CANCELED
+            )
+        )
+    )
 
 
 def _flows(condition: Q) -> list[Flow]:
