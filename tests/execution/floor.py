@@ -109,6 +109,18 @@ class Floor:
     def clock_in(self, worker: Worker, at: float) -> None:
         self.post("clock_in", at=at, badge_id=worker)
 
+    def write_off(self, part: str, quantity, location: Location | None = None):
+        """Stock found damaged and written off: what a registration accepted against that
+        stock then fails on in processing (the door cannot know it was coming)."""
+        return inventory_services.inventory_scrap(
+            item=self.components[part],
+            quantity=D(quantity),
+            location=location or self.resources[0].input_location,
+            reason="damaged",
+            source=Source(SourceType.MANUAL, f"test-{next(_seq)}"),
+            actor=InventoryActor(process="test"),
+        )
+
     def run_route(self, order, quantity, worker: Worker, *, at: float) -> float:
         """The worker (clocked in) starts and completes `quantity` at each operation in turn,
         one minute apart, so the last operation has output it; returns the next minute."""

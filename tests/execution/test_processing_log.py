@@ -2,10 +2,10 @@
 a failed one or Cancel a new or failed one, in the admin (actions and change-page buttons)
 and on the browser page /floor/processing-log/; the process_raw_registrations command.
 
-The scenario: a worker starts a job, then consumes far more bells than the input location
-holds: the consumption fails (insufficient_stock) and holds the worker's later progress
-report in the order's lane until the stock is fixed and it is processed again, or it is
-canceled.
+The scenario: a worker starts a job and consumes bells the input location holds, but the
+bells are written off as damaged before the processor gets there: the consumption fails
+(insufficient_stock) and holds the worker's later progress report in the order's lane until
+the stock is fixed and it is processed again, or it is canceled.
 """
 
 from datetime import UTC, timedelta
@@ -46,8 +46,9 @@ class Scenario:
         self.job = floor.job(self.order, 10)
         floor.clock_in(self.worker, 0)
         floor.post("start_job", at=1, badge_id=self.worker, job=self.job)
-        floor.post("consume_material", at=2, order=self.order, material_line=40, quantity="5000")
+        floor.post("consume_material", at=2, order=self.order, material_line=40, quantity="500")
         floor.post("report_progress", at=5, badge_id=self.worker, job=self.job, quantity_good="2")
+        floor.write_off("BELL", 1000, floor.resources[2].input_location)
         summary = floor.process()
         assert (summary.processed, summary.failed) == (2, 1)
         mine = RawRegistration.objects.filter(order=self.order)
@@ -59,7 +60,7 @@ class Scenario:
 
     def fix_the_cause(self):
         bell_input = self.floor.resources[2].input_location
-        self.floor.stock("BELL", 5000, bell_input)
+        self.floor.stock("BELL", 500, bell_input)
 
     def status(self, registration) -> str:
         return RawRegistration.objects.get(pk=registration.pk).status
@@ -499,10 +500,11 @@ def test_process_pending_now(supervisor_client, scenario, jobs_inline):
 
 
 def test_process_pending_now_warns_of_a_failure(supervisor_client, jobs_inline):
-    floor = make_floor(stock=0)
+    floor = make_floor(stock=3)
     worker = floor.workers[0]
     floor.clock_in(worker, 0)
     floor.post("start_job", at=1, badge_id=worker, job=floor.job(floor.order(3), 10))
+    floor.write_off("FRAME", 3)
 
     response = supervisor_client.post(PROCESS_PENDING, follow=True)
 
@@ -520,7 +522,8 @@ def test_process_raw_registrations_command():
     order = floor.order(10)
     floor.clock_in(worker, 0)
     floor.post("start_job", at=1, badge_id=worker, job=floor.job(order, 10))
-    floor.post("consume_material", at=2, order=order, material_line=40, quantity="5000")
+    floor.post("consume_material", at=2, order=order, material_line=40, quantity="500")
+    floor.write_off("BELL", 1000, floor.resources[2].input_location)
     out = StringIO()
 
     call_command("process_raw_registrations", stdout=out)
