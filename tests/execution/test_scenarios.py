@@ -202,12 +202,15 @@ class Plant:
             )
         return product
 
-    def order(self, product: Item, quantity) -> object:
+    def order(self, product: Item, quantity, *, tolerance=0) -> object:
+        """tolerance: the over-delivery tolerance in %, which the first operation may start
+        and the order may complete beyond its quantity."""
         order = order_services.production_order_create(
             number=f"{self.prefix}-PO{next(_seq):04d}",
             item=product,
             quantity=D(quantity),
             site=self.site,
+            over_delivery_tolerance_pct=D(tolerance),
         )
         return order_services.production_order_release(order=order)
 
@@ -368,6 +371,22 @@ def job_terminal(plant, order, op, worker, terminal, *, start_at, chunks, starte
     return posts
 
 
+def job_runs(plant, order, op, worker, terminal, runs):
+    """A job terminal's registrations when the work comes in batches: each run is a start
+    of the batch that has arrived from the operation before, then its progress reports; the
+    last report of a run stops the job, the last of all completes it.
+    runs: [(start_at, started, [(at, good, scrap), ...]), ...]"""
+    posts = []
+    for number, (start_at, started, chunks) in enumerate(runs, start=1):
+        run = job_terminal(
+            plant, order, op, worker, terminal, start_at=start_at, chunks=chunks, started=started
+        )
+        if number < len(runs):
+            run[-1]["stops_job"] = run[-1].pop("completes_job")
+        posts += run
+    return posts
+
+
 def finished(plant, order, at, good, scrap=0, **device) -> dict:
     report = spec("report_as_finished", at, order=order, quantity_good=good, **device)
     if scrap:
@@ -440,8 +459,9 @@ def assert_on_hand_left(plant, resources, consumed: dict[str, Decimal]) -> None:
             ), part
 
 
-# 100 bikes: op 10 puts through 104 (100 good, 4 scrap), op 20 100 (98 + 2), op 30 98 (97 + 1);
-# 97 good bikes reach the scanner.
+# 100 bikes (4 % over-delivery tolerance, so op 10 may start 104): op 10 puts through 104
+# (100 good, 4 scrap), op 20 100 (98 + 2), op 30 98 (97 + 1); 97 good bikes reach the scanner.
+S1_TOLERANCE = 4
 S1_EXPECTED = {
     "SHEET": d(104),  # started at op 10
     "STEEL": d("260.000"),  # 104 x 2.5
@@ -455,6 +475,8 @@ S1_EXPECTED = {
 
 
 def scenario_1_terminals(plant, order, terminals):
+    """The work flows down the route in two batches: op 10 outputs 50 good at 10 and 50 at 25;
+    ops 20 and 30 start each batch once the operation before has output it."""
     w1, w2, w3 = plant.workers
     t10 = job_terminal(
         plant,
@@ -466,11 +488,11 @@ def scenario_1_terminals(plant, order, terminals):
         started=104,
         chunks=[(10, 50, 2), (25, 50, 2)],
     )
-    t20 = job_terminal(
-        plant, order, 20, w2, terminals[20], start_at=11, chunks=[(20, 60, 1), (35, 38, 1)]
+    t20 = job_runs(
+        plant, order, 20, w2, terminals[20], [(11, 50, [(20, 49, 1)]), (26, 50, [(35, 49, 1)])]
     )
-    t30 = job_terminal(
-        plant, order, 30, w3, terminals[30], start_at=21, chunks=[(30, 40, 0), (40, 57, 1)]
+    t30 = job_runs(
+        plant, order, 30, w3, terminals[30], [(21, 49, [(30, 49, 0)]), (36, 49, [(40, 48, 1)])]
     )
     return t10, t20, t30
 
@@ -484,12 +506,14 @@ def test_scenario_1_job_terminals_on_every_operation_plus_a_scanner(scanner_kind
     """Every operation consumes its own lines at its job terminal (good and scrap), the start
     line at the start; the scanner's report as finished adds only the production finish lines
     (no device) or nothing at all (a scanner terminal set not to consume, the supervisor then
-    reports the packaging). Reports arrive in mixed order: op 30, op 20 and the scanner's
-    first report are processed first; op 10's terminal was offline and posts its backlog
-    (start and first report) afterwards, so the scanner's report meets op 10's lines not yet
-    covered and must still leave them to op 10's feedback."""
+    reports the packaging). Reports arrive in mixed order: op 10's terminal goes offline after
+    its first report; the first batch through ops 20 and 30 and the scanner's first report are
+    processed first, op 10's backlog (its last report, made before them) afterwards, so the
+    scanner's report meets op 10's lines covered for only half of what op 10 started and must
+    still leave the rest to op 10's feedback. The second batch follows the backlog (ops 20
+    and 30 can only start what op 10 is known to have output)."""
     plant, resources, terminals, scanner, bike = scenario_1_plant()
-    order = plant.order(bike, 100)
+    order = plant.order(bike, 100, tolerance=S1_TOLERANCE)
     t10, t20, t30 = scenario_1_terminals(plant, order, terminals)
     device = {} if scanner_kind == "no_device" else {"terminal": scanner}
     scans = [finished(plant, order, 45, 47, **device), finished(plant, order, 50, 50, **device)]
@@ -500,14 +524,13 @@ def test_scenario_1_job_terminals_on_every_operation_plus_a_scanner(scanner_kind
         plant,
         [
             clock_ins(plant),
-            t30,
-            t20[:2],
+            t10[:2] + t20[:2] + t30[:2],  # the first batch, each run stopped
             [scans[0]],
-            "process",  # the scanner's first report is processed before op 10 reported
-            t10[:2],  # op 10's offline backlog: it happened before everything above
+            "process",  # the scanner's first report is processed before op 10's last report
+            t10[2:],  # op 10's offline backlog: it happened before the scanner's report
             "process",
-            t10[2:],
             t20[2:],
+            t30[2:],
             [scans[1]],
             supervisor,
             "process",
@@ -569,17 +592,41 @@ def test_scenario_1_job_terminals_on_every_operation_plus_a_scanner(scanner_kind
     assert (order.quantity_completed, order.quantity_scrapped) == (d(97), d(7))
 
 
-@pytest.mark.parametrize("arrival", ["in_time", "operations_10_20_late"])
+@pytest.mark.parametrize("arrival", ["in_time", "scrap_of_10_20_late"])
 def test_scenario_1_feedback_raf_at_the_last_operation(arrival):
     """The last resource consumes on report as finished ("Feedback RaF"): its operation
     feedback consumes nothing; its report as finished (from its job terminal, with the scrap)
-    consumes every operation finish line exactly once. In time, ops 10 and 20 have already
-    consumed theirs, so the report adds only op 30's lines and the production finish lines;
-    when ops 10 and 20 post late, the report covers their lines up to its output and their
-    feedback adds only the rest: the same totals either way."""
+    consumes every operation finish line exactly once. Ops 10 and 20 have consumed theirs for
+    their good output before (the report can only take what they output, so they are always
+    known, and processed, before it), so the report adds only op 30's lines and the
+    production finish lines; when ops 10 and 20 post their scrap late, after the report was
+    processed, their feedback adds exactly the rest: the same totals either way."""
     plant, resources, terminals, _scanner, bike = scenario_1_plant(last_setting=ON_RAF)
-    order = plant.order(bike, 100)
-    t10, t20, t30 = scenario_1_terminals(plant, order, terminals)
+    order = plant.order(bike, 100, tolerance=S1_TOLERANCE)
+    w1, w2, w3 = plant.workers
+    # Ops 10 and 20 report their good first and their scrap last; op 30 outputs 98 good,
+    # of which the report as finished finds 1 scrap.
+    t10 = job_terminal(
+        plant,
+        order,
+        10,
+        w1,
+        terminals[10],
+        start_at=1,
+        started=104,
+        chunks=[(10, 50, 0), (25, 50, 0), (26, 0, 4)],
+    )
+    t20 = job_runs(
+        plant,
+        order,
+        20,
+        w2,
+        terminals[20],
+        [(11, 50, [(20, 50, 0)]), (26, 50, [(35, 48, 0), (36, 0, 2)])],
+    )
+    t30 = job_runs(
+        plant, order, 30, w3, terminals[30], [(21, 49, [(30, 49, 0)]), (37, 49, [(40, 49, 0)])]
+    )
     rafs = [
         finished(plant, order, 31, 40, terminal=terminals[30]),
         finished(plant, order, 41, 57, 1, terminal=terminals[30]),
@@ -588,13 +635,15 @@ def test_scenario_1_feedback_raf_at_the_last_operation(arrival):
     if arrival == "in_time":
         plan = [clock_ins(plant), t10 + t20 + t30 + rafs + supervisor, "process"]
     else:
-        plan = [clock_ins(plant), t30 + rafs, "process", t10 + t20 + supervisor, "process"]
+        late = [t10[-1], t20[-1]]  # the scrap reports, which also complete the jobs
+        on_time = [p for p in t10 + t20 if p not in late]
+        plan = [clock_ins(plant), on_time + t30 + rafs, "process", late + supervisor, "process"]
     play(plant, plan)
 
     expected = S1_EXPECTED | {"LABEL": d(98), "BOX": d(10)}  # 98 reported (97 good + 1 scrap)
     plant.assert_consumed(order, expected)
     assert_on_hand_left(plant, resources, expected)
-    op_30_feedback = [p["registration_uuid"] for p in t30[1:]]
+    op_30_feedback = [p["registration_uuid"] for p in t30 if p["kind"] == "report_progress"]
     assert not PickingListLine.objects.filter(registration__uuid__in=op_30_feedback).exists()
     common = {
         ("SHEET", START): d(104),
@@ -603,21 +652,13 @@ def test_scenario_1_feedback_raf_at_the_last_operation(arrival):
         ("BOX", RAF): d(10),
         ("GREASE", MANUAL): d("0.98"),
     }
-    if arrival == "in_time":
-        assert plant.picked_by_event(order) == common | {
-            ("STEEL", FEEDBACK): d(260),
-            ("PAINT", FEEDBACK): d("16.5"),
-            ("OIL", FEEDBACK): d(5),
-        }
-    else:
-        assert plant.picked_by_event(order) == common | {
-            ("STEEL", RAF): d(245),  # 98 x 2.5 at the report
-            ("STEEL", FEEDBACK): d(15),  # op 10's 104 - 98, when its backlog arrives
-            ("PAINT", RAF): d("16.17"),  # 98 x 0.165
-            ("PAINT", FEEDBACK): d("0.33"),
-            ("OIL", RAF): d("4.9"),
-            ("OIL", FEEDBACK): d("0.1"),
-        }
+    # Either way the report (98) finds ops 10 and 20 covered for their good output (100 and
+    # 98) and takes none of their lines; their feedback, scrap included, consumes them.
+    assert plant.picked_by_event(order) == common | {
+        ("STEEL", FEEDBACK): d(260),
+        ("PAINT", FEEDBACK): d("16.5"),
+        ("OIL", FEEDBACK): d(5),
+    }
     assert plant.states(order) == states(
         SHEET=(104, 104, 0),
         STEEL=(104, 260, 0),
@@ -633,10 +674,11 @@ def test_scenario_1_feedback_raf_at_the_last_operation(arrival):
 
 
 def test_scenario_1_over_production_consumes_its_ratio():
-    """112 started for an order of 100: every line consumes for the output actually reported,
-    beyond the order quantity; the order completes with 105 good and nothing in progress."""
+    """112 started for an order of 100 (12 % over-delivery tolerance): every line consumes for
+    the output actually reported, beyond the order quantity; the order completes with 105 good
+    and nothing in progress. Each operation starts what the one before output."""
     plant, resources, terminals, _scanner, bike = scenario_1_plant()
-    order = plant.order(bike, 100)
+    order = plant.order(bike, 100, tolerance=12)
     w1, w2, w3 = plant.workers
     t10 = job_terminal(
         plant,
@@ -654,9 +696,9 @@ def test_scenario_1_over_production_consumes_its_ratio():
         20,
         w2,
         terminals[20],
-        start_at=11,
+        start_at=26,
         started=108,
-        chunks=[(20, 60, 1), (35, 46, 1)],
+        chunks=[(30, 60, 1), (35, 46, 1)],
     )
     t30 = job_terminal(
         plant,
@@ -664,13 +706,13 @@ def test_scenario_1_over_production_consumes_its_ratio():
         30,
         w3,
         terminals[30],
-        start_at=21,
+        start_at=36,
         started=106,
-        chunks=[(30, 50, 0), (40, 55, 1)],
+        chunks=[(38, 50, 0), (40, 55, 1)],
     )
     scans = [finished(plant, order, 45, 60), finished(plant, order, 50, 45)]
     supervisor = [consume(order, 55, 80, "1.060")]
-    play(plant, [clock_ins(plant), t30, t20, t10, scans, supervisor, "process"])
+    play(plant, [clock_ins(plant), t10, t20, t30, scans, supervisor, "process"])
 
     expected = {
         "SHEET": d(112),
@@ -703,7 +745,7 @@ def test_scenario_1_a_replayed_registration_consumes_once():
     """Every registration posted twice (the terminal did not get the answer), then the whole
     day posted again after processing: each UUID is stored and consumed once."""
     plant, resources, terminals, _scanner, bike = scenario_1_plant()
-    order = plant.order(bike, 100)
+    order = plant.order(bike, 100, tolerance=S1_TOLERANCE)
     t10, t20, t30 = scenario_1_terminals(plant, order, terminals)
     day = (
         t10
@@ -807,6 +849,7 @@ def scenario_2_plant(robot: str):
 
 
 def scenario_2_terminals(plant, order, terminals):
+    """Op 10 outputs 105 good at 10 and 100 at 20; op 20 starts each batch as it arrives."""
     w1, w2, _w3 = plant.workers
     t10 = job_terminal(
         plant,
@@ -818,15 +861,8 @@ def scenario_2_terminals(plant, order, terminals):
         started=208,
         chunks=[(10, 105, 1), (20, 100, 2)],
     )
-    t20 = job_terminal(
-        plant,
-        order,
-        20,
-        w2,
-        terminals[20],
-        start_at=5,
-        started=205,
-        chunks=[(15, 100, 3), (25, 100, 2)],
+    t20 = job_runs(
+        plant, order, 20, w2, terminals[20], [(11, 105, [(15, 100, 3)]), (21, 100, [(25, 100, 2)])]
     )
     return t10, t20
 
@@ -834,7 +870,7 @@ def scenario_2_terminals(plant, order, terminals):
 S2_EXPECTED = {
     "GRANULATE": d("54.080"),  # 208 through op 10 x 0.25 x 1.04
     "INSERT": d(410),  # 205 through op 20 x 2
-    "CORE": d(205),  # started at op 20
+    "CORE": d(205),  # started at op 20 (105 + 100)
     "CARTON": d(20),  # 200 cups / 10, by the supervisor (21 taken, 1 returned)
     "FOIL": d("4.200"),  # 200 x 0.02 x 1.05, by the supervisor
 }
@@ -893,7 +929,7 @@ def test_scenario_2_packaging_robot_reports_as_finished_without_an_operation(rob
     the supervisor the packaging; the order completes once 200 are finished and nothing is
     left in progress."""
     plant, terminals, _robot_resource, packed, cup, stock = scenario_2_plant(robot)
-    order = plant.order(cup, 200)
+    order = plant.order(cup, 200, tolerance=4)  # op 10 starts 208
     t10, t20 = scenario_2_terminals(plant, order, terminals)
     sensor = terminals["robot"]
     robot_posts = [
@@ -914,10 +950,12 @@ def test_scenario_2_packaging_robot_reports_as_finished_without_an_operation(rob
 
 
 def scenario_2_robot_first():
-    """The job terminals were offline: the robot's reports are processed first, the
-    terminals' backlog (which happened earlier) afterwards, then the supervisor's."""
+    """The job terminals go offline after the first batch: the robot's first report is
+    processed first, the terminals' backlog (which happened before it) afterwards, with the
+    robot's second report (it can only report what op 20 is known to have output) and the
+    supervisor's."""
     plant, terminals, _robot_resource, packed, cup, stock = scenario_2_plant("both")
-    order = plant.order(cup, 200)
+    order = plant.order(cup, 200, tolerance=4)  # op 10 starts 208
     t10, t20 = scenario_2_terminals(plant, order, terminals)
     sensor = terminals["robot"]
     robot_posts = [
@@ -929,12 +967,22 @@ def scenario_2_robot_first():
         consume(order, 41, 40, -1, location=sensor.resource.input_location),
         consume(order, 42, 50, "4.200", location=sensor.resource.input_location),
     ]
-    play(plant, [clock_ins(plant), robot_posts, "process", t10 + t20, supervisor, "process"])
+    play(
+        plant,
+        [
+            clock_ins(plant),
+            t10[:2] + t20[:2] + robot_posts[:1],
+            "process",
+            t10[2:] + t20[2:] + robot_posts[1:],
+            supervisor,
+            "process",
+        ],
+    )
     return plant, order, robot_posts, stock, packed
 
 
 def test_scenario_2_terminals_posting_after_the_robot_consume_once():
-    """Arrival order does not change consumption: the robot's earlier-processed reports took
+    """Arrival order does not change consumption: the robot's earlier-processed report took
     nothing, the terminals' backlog consumes exactly the operations' lines."""
     plant, order, robot_posts, stock, packed = scenario_2_robot_first()
     assert_scenario_2(plant, order, robot_posts, stock, packed)
@@ -1001,25 +1049,42 @@ def scenario_3_plant(dough_principle: str = "operation_finish"):
     return plant, terminals, (mid_12, mid_23), (dough, loaf, bagged), stock
 
 
+def mixer_day(plant, order, worker, mixer) -> list[dict]:
+    """The mixer outputs 1010 kg good; its reports as finished take them: 1000 good and 10
+    found scrap."""
+    return [
+        *job_terminal(
+            plant,
+            order,
+            10,
+            worker,
+            mixer,
+            start_at=1,
+            started=1010,
+            chunks=[(10, 600, 0), (40, 410, 0)],
+        ),
+        finished(plant, order, 11, 600, terminal=mixer),
+        finished(plant, order, 41, 400, 10, terminal=mixer),
+    ]
+
+
 def test_scenario_3_three_orders_exchanging_semi_finished_goods():
-    """A mixes 1000 kg of dough (SFG-1) and its job terminal reports it as finished into the
-    oven's input location; B bakes 1790 loaves (SFG-2) from it at the oven and reports them
-    into the bagging input; C bags 1700 loaves and a scanner reports the bags, consuming only
-    the bags: the job devices have consumed everything else. Each order consumes its own BOM
-    once, and the semi-finished stock in between is what was produced minus what was
-    consumed. Everything is processed in one run: the processor takes the three lanes in
-    event-time order, so B never consumes dough before A has reported it."""
+    """A mixes 1010 kg of dough (SFG-1) for an order of 1000 and its job terminal reports it as
+    finished into the oven's input location, 1000 good and 10 scrap; B bakes 1790 loaves
+    (SFG-2) from it at the oven and reports them into the bagging input; C bags 1700 loaves and
+    a scanner reports the bags, consuming only the bags: the job devices have consumed
+    everything else. Each order's tolerance covers what its operation starts beyond it.
+    Each order consumes its own BOM once, and the semi-finished stock in between is what was
+    produced minus what was consumed. Everything is processed in one run: the processor
+    takes the three lanes in event-time order, so B never consumes dough before A has
+    reported it."""
     plant, terminals, (mid_12, mid_23), (dough, loaf, bagged), stock = scenario_3_plant()
-    a, b, c = plant.order(dough, 1000), plant.order(loaf, 1790), plant.order(bagged, 1700)
+    a = plant.order(dough, 1000, tolerance=1)  # starts 1010
+    b = plant.order(loaf, 1790, tolerance=2)  # starts 1820
+    c = plant.order(bagged, 1700, tolerance=1)  # starts 1710
     w1, w2, w3 = plant.workers
     mixer, oven, bagging = terminals["mixer"], terminals["oven"], terminals["bagging"]
-    order_a = [
-        *job_terminal(
-            plant, a, 10, w1, mixer, start_at=1, started=1000, chunks=[(10, 600, 0), (40, 400, 10)]
-        ),
-        finished(plant, a, 11, 600, terminal=mixer),
-        finished(plant, a, 41, 400, 10, terminal=mixer),
-    ]
+    order_a = mixer_day(plant, a, w1, mixer)
     order_b = [
         *job_terminal(
             plant,
@@ -1051,10 +1116,10 @@ def test_scenario_3_three_orders_exchanging_semi_finished_goods():
     play(plant, [clock_ins(plant), order_c + order_b + order_a, "process"])
 
     # A: the mixer's feedback consumed nothing, its reports as finished the flour (with the
-    # 10 kg scrapped), its start the yeast.
-    plant.assert_consumed(a, {"FLOUR": d("515.100"), "YEAST": d("10.000")})  # 1010 x 0.51
-    assert plant.picked_by_event(a) == {("FLOUR", RAF): d("515.1"), ("YEAST", START): d(10)}
-    assert plant.states(a) == states(FLOUR=(1010, "515.1", 0), YEAST=(1000, 10, 0))
+    # 10 kg scrapped), its start the yeast (for the 1010 kg started: 10.1 kg).
+    plant.assert_consumed(a, {"FLOUR": d("515.100"), "YEAST": d("10.100")})  # 1010 x 0.51
+    assert plant.picked_by_event(a) == {("FLOUR", RAF): d("515.1"), ("YEAST", START): d("10.1")}
+    assert plant.states(a) == states(FLOUR=(1010, "515.1", 0), YEAST=(1010, "10.1", 0))
     # B: the dough at the oven's feedback (1820 loaves x 0.5 kg), the seeds at its report.
     plant.assert_consumed(b, {"DOUGH": d("910.000"), "SEEDS": d("3.580")})  # 1790 x 0.002
     assert plant.picked_by_event(b) == {("DOUGH", FEEDBACK): d(910), ("SEEDS", RAF): d("3.58")}
@@ -1082,7 +1147,7 @@ def test_scenario_3_three_orders_exchanging_semi_finished_goods():
     assert produced(b) == d(1790)
     assert plant.on_hand("LOAF", mid_23) == produced(b) - d(1710) == d(80)
     assert plant.on_hand("BAGGED", plant.fg) == d(1700)
-    consumed = {"FLOUR": d("515.1"), "YEAST": d(10), "SEEDS": d("3.58"), "BAG": d(1717)}
+    consumed = {"FLOUR": d("515.1"), "YEAST": d("10.1"), "SEEDS": d("3.58"), "BAG": d(1717)}
     for (part, location), quantity in stock.items():
         assert plant.on_hand(part, location) == D(quantity) - consumed[part], part
     for order, good in ((a, 1000), (b, 1790), (c, 1700)):
@@ -1099,16 +1164,10 @@ def test_scenario_3_dough_available_at_the_oven_is_consumed_when_it_arrives():
     plant, terminals, (mid_12, _mid_23), (dough, loaf, _bagged), _stock = scenario_3_plant(
         "available_at_location"
     )
-    a, b = plant.order(dough, 1000), plant.order(loaf, 1790)
+    a, b = plant.order(dough, 1000, tolerance=1), plant.order(loaf, 1790)
     w1, w2, _w3 = plant.workers
     mixer, oven = terminals["mixer"], terminals["oven"]
-    order_a = [
-        *job_terminal(
-            plant, a, 10, w1, mixer, start_at=1, started=1000, chunks=[(10, 600, 0), (40, 400, 10)]
-        ),
-        finished(plant, a, 11, 600, terminal=mixer),
-        finished(plant, a, 41, 400, 10, terminal=mixer),
-    ]
+    order_a = mixer_day(plant, a, w1, mixer)
     order_b = [
         *job_terminal(
             plant, b, 10, w2, oven, start_at=5, started=1790, chunks=[(20, 1000, 10), (50, 770, 10)]
@@ -1125,15 +1184,15 @@ def test_scenario_3_dough_available_at_the_oven_is_consumed_when_it_arrives():
 
 # --- The matrix through the processor -------------------------------------------------------
 #
-# One operation on one resource; the floor starts 12, reports 8 good + 1 scrap at the
-# operation (the operator missed the last pieces) and 10 good as finished. Every line has a
-# ratio of 1.5 x 1.10 = 1.65 pieces: start 12 x 1.65 = 19.8 -> 20, operation feedback
-# 9 x 1.65 = 14.85 -> 15, report as finished 10 x 1.65 = 16.5 -> 17 (half up). The quantity
-# shows which output drove it, and the report as finished covering more than the feedback
-# shows that it does not top up the lines it must leave alone.
+# One operation on one resource, an order of 10 with 20 % over-delivery tolerance; the floor
+# starts 12, reports 10 good + 1 scrap at the operation (1 still in progress) and 10 good as
+# finished (no more than the operation output). Every line has a ratio of
+# 1.5 x 1.10 = 1.65 pieces: start 12 x 1.65 = 19.8 -> 20, operation feedback
+# 11 x 1.65 = 18.15 -> 18, report as finished 10 x 1.65 = 16.5 -> 17 (half up). The quantity
+# shows which output drove it.
 
 BY_START = {START: (20, 12)}  # event: (quantity consumed, output covered)
-BY_FEEDBACK = {FEEDBACK: (15, 9)}
+BY_FEEDBACK = {FEEDBACK: (18, 11)}
 BY_RAF = {RAF: (17, 10)}
 NOTHING: dict = {}
 REGISTRATION_OF = {START: "start_job", FEEDBACK: "report_progress", RAF: "report_as_finished"}
@@ -1174,7 +1233,7 @@ def one_operation_day(plant, order, job_device, raf_device: dict) -> list:
     return [
         spec("clock_in", 0, badge_id=worker),
         *job_terminal(
-            plant, order, 10, worker, job_device, start_at=1, started=12, chunks=[(10, 8, 1)]
+            plant, order, 10, worker, job_device, start_at=1, started=12, chunks=[(10, 10, 1)]
         ),
         finished(plant, order, 20, 10, **raf_device),
     ]
@@ -1193,7 +1252,7 @@ def test_principle_by_event_by_resource_setting_through_the_processor(
     is consumed by exactly the event the matrix names, for that event's output, once."""
     line = Line("PART", principle, None, "1.5", allowance="10", default=default)
     plant, resource, terminal, product = one_operation_plant(setting, [line])
-    order = plant.order(product, 10)
+    order = plant.order(product, 10, tolerance=20)  # starts 12
     play(plant, [one_operation_day(plant, order, terminal, {"terminal": terminal}), "process"])
 
     expected = MATRIX[effective][setting]
@@ -1217,7 +1276,7 @@ RAF_SOURCES = {
     "scanner_no_device": lambda t: {},
     "without_consumption": lambda t: {"terminal": t["consuming"], "consume": False},
 }
-WIRE_FB, WIRE_RAF, TAG_RAF = (("WIRE", FEEDBACK), 15), (("WIRE", RAF), 17), (("TAG", RAF), 17)
+WIRE_FB, WIRE_RAF, TAG_RAF = (("WIRE", FEEDBACK), 18), (("WIRE", RAF), 17), (("TAG", RAF), 17)
 RAF_MATRIX = {
     # WIRE: operation finish, TAG: production finish; -> {(part, event): quantity}
     ON_FEEDBACK: {
@@ -1260,7 +1319,7 @@ def test_report_as_finished_source_by_resource_setting_through_the_processor(set
         "consuming": terminal,
         "not_consuming": plant.terminal("SCAN", resource, consumes=False),
     }
-    order = plant.order(product, 10)
+    order = plant.order(product, 10, tolerance=20)  # starts 12
     raf_device = RAF_SOURCES[source](devices)
     play(plant, [one_operation_day(plant, order, terminal, raf_device), "process"])
 
