@@ -37,6 +37,7 @@ from mesproject.errors import ApplicationError, NotAllowed
 from orders.choices import OrderStatus, Transition
 from orders.services import Actor, production_order_transition
 from tests.execution.floor import make_floor
+from tests.pages import assert_constant_queries
 
 K = RegistrationKind
 BOSS = Actor(process="test-supervisor")
@@ -599,6 +600,13 @@ def test_a_correction_that_can_no_longer_apply_fails_in_processing_with_its_code
     assert order.quantity_completed == 10  # nothing applied
 
 
+@pytest.mark.django_db
+def test_a_scale_unit_leaves_corrections_to_the_hub(settings):
+    _floor, _order, report = _scrapped_order()
+    settings.MES_ROLE = "scale_unit"
+    _refused(report, "hub_only")
+
+
 # --- Audit -----------------------------------------------------------------------------------
 
 
@@ -717,6 +725,49 @@ def test_the_processing_log_offers_and_shows_corrections(client):
     change = client.get(reverse("admin:execution_rawregistration_change", args=[report.pk]))
     assert change.status_code == 200
     assert "typo on the terminal" in change.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_order_page_section_runs_the_same_queries_at_10_and_200_registrations(client):
+    floor, order, report = _scrapped_order()
+    client.force_login(_user(SUPERVISOR))
+    job = floor.job(order, 10)
+    at = report.occurred_at
+
+    def add(n):
+        rows = RawRegistration.objects.bulk_create(
+            RawRegistration(
+                uuid=uuid.uuid4(),
+                kind=K.REPORT_SCRAP,
+                status=RegistrationStatus.PROCESSED,
+                lane=report.lane,
+                occurred_at=at,
+                order=order,
+                job=job,
+                worker=floor.workers[0],
+                quantity_scrap=D(0),
+            )
+            for _ in range(n)
+        )
+        RawRegistration.objects.bulk_create(
+            RawRegistration(
+                uuid=uuid.uuid4(),
+                kind=K.CORRECTION,
+                status=RegistrationStatus.PROCESSED,
+                lane=report.lane,
+                occurred_at=at,
+                order=order,
+                job=job,
+                corrects=row,
+                note="bulk",
+                source="user:test",
+            )
+            for row in rows[::2]
+        )
+
+    assert_constant_queries(
+        client, reverse("planner:order_detail", args=[order.pk]), add, small=10, large=200
+    )
 
 
 @pytest.mark.django_db
