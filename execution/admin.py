@@ -37,6 +37,7 @@ from .models import (
 from .pages.corrections import CORRECT_PERMISSION
 from .services.corrections import CORRECTABLE_KINDS
 from .services.jobs import job_plan_change
+from .services.senders import terminal_issue_token
 from .services.terminal import PIN_MAX_DIGITS, PIN_MIN_DIGITS, worker_set_pin
 from .views import registrations_act
 
@@ -84,10 +85,38 @@ class WorkerAdmin(SimpleHistoryAdmin):
 
 @admin.register(Terminal)
 class TerminalAdmin(SimpleHistoryAdmin):
-    list_display = ("code", "name", "resource", "report_as_finished_consumes", "is_active")
+    list_display = (
+        "code",
+        "name",
+        "resource",
+        "report_as_finished_consumes",
+        "is_active",
+        "has_credential",
+    )
     list_select_related = ("resource",)
     list_filter = ("resource", "is_active")
     search_fields = ("code", "name")
+    # The account comes with the token (the action below), never chosen by hand: an account
+    # picked here could be a person's, whose token would then post as the terminal.
+    readonly_fields = ("user",)
+    actions = ["issue_token"]
+
+    @admin.display(boolean=True, description="API credential")
+    def has_credential(self, obj) -> bool:
+        return obj.user_id is not None
+
+    @admin.action(
+        description="Issue a new API token (replaces the old one)", permissions=["change"]
+    )
+    def issue_token(self, request, queryset):
+        for terminal in queryset.order_by("code"):
+            key = terminal_issue_token(terminal=terminal)
+            self.message_user(
+                request,
+                f"Terminal {terminal.code}: new API token {key} (shown once: set it on the "
+                "device now; the previous token no longer works).",
+                messages.WARNING,
+            )
 
 
 @admin.register(AbsenceCode)

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -72,6 +73,16 @@ class Terminal(models.Model):
         "must never consume material.",
     )
     is_active = models.BooleanField(default=True)
+    # The terminal's own account: its API token posts as this terminal only (its resource's
+    # jobs, its site's workers). Issued in the admin or by manage.py issue_terminal_token.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="terminal",
+        help_text="The account its API token belongs to (issued, never typed in).",
+    )
     history = HistoricalRecords()
 
     class Meta:

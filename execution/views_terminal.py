@@ -42,6 +42,7 @@ from .forms_terminal import (
 )
 from .models import Job, Terminal, Worker
 from .services.registrations import RegistrationInput, registration_accept
+from .services.senders import TERMINAL_KEY, WORKER_KEY, Sender, sender_check
 from .services.terminal import (
     resource_offered_jobs,
     worker_check_pin,
@@ -51,9 +52,6 @@ from .services.terminal import (
 
 K = RegistrationKind
 PERMISSION = "execution.add_rawregistration"
-TERMINAL_KEY = "terminal:id"
-WORKER_KEY = "terminal:worker"
-SOURCE = "terminal"
 JOBS_PAGE_SIZE = 8
 TERMINALS_PAGE_SIZE = 24
 
@@ -164,8 +162,13 @@ def _register(request, terminal, worker, registration_uuid, kind: str, what: str
         resource=terminal.resource,
         **fields,
     )
+    # The same sender rules as over the API: this terminal's jobs and site, this worker.
+    sender = Sender(terminal=terminal, browser=True, signed_in=worker)
     try:
-        accepted = registration_accept(data=data, source=SOURCE, actor=Actor(user=request.user))
+        data = sender_check(sender=sender, data=data)
+        accepted = registration_accept(
+            data=data, source=sender.source, actor=Actor(user=request.user)
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
         return None

@@ -13,6 +13,7 @@ from django.utils import timezone
 from execution.choices import RegistrationKind
 from execution.models import AbsenceCode, IndirectActivity, PayAgreement, Terminal, Worker
 from execution.services.registrations import RegistrationInput, registration_accept
+from execution.services.senders import terminal_issue_token
 from inventory import services as inventory_services
 from inventory.choices import FlushingPrinciple as FP
 from inventory.choices import ItemType, LocationKind, SourceType, Tracking
@@ -401,13 +402,15 @@ def _floor(site, resources):
             pin_hash=make_password(badge),
         )
     for code, resource in resources.items():
-        Terminal.objects.create(
+        terminal = Terminal.objects.create(
             code=f"T-{code}",
             name=f"Terminal {resource.name}",
             resource=resource,
             # The packaging robot reports as finished without consuming (source 002).
             report_as_finished_consumes=code != "PACK-01",
         )
+        # Each device its own credential (its key in the admin's Tokens, or issue a new one).
+        terminal_issue_token(terminal=terminal)
     for code, description, paid in [
         ("SICK", "Sick leave", True),
         ("VAC", "Vacation", True),

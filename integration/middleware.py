@@ -26,8 +26,8 @@ from .services.idempotency import (
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 BODY_KEYS = ("transaction_uuid", "registration_uuid")
 # Answers that say nothing about the request itself are not kept: the caller may fix its
-# credentials or permissions and send the same key again.
-NOT_STORED = {401, 403}
+# credentials or permissions, or wait out its throttle (429), and send the same key again.
+NOT_STORED = {401, 403, 429}
 
 
 class _Discard(Exception):

@@ -8,6 +8,7 @@ from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from orders.services import Actor
 
 from ..models import RawRegistration
 from ..services.registrations import registration_accept
+from ..services.senders import Sender, sender_check, sender_for_session, sender_for_token
 from .serializers import (
     AcceptedSerializer,
     BatchAnsweredSerializer,
@@ -71,7 +73,7 @@ class RegistrationFilter(filters.FilterSet):
         fields = ("status", "kind", "lane", "source")
 
 
-def _accept_one(payload, actor: Actor, source: str) -> tuple[int, dict, bool]:
+def _accept_one(payload, actor: Actor, sender: Sender) -> tuple[int, dict, bool]:
     serializer = RegistrationInSerializer(data=payload)
     if not serializer.is_valid():
         return (
@@ -80,9 +82,8 @@ def _accept_one(payload, actor: Actor, source: str) -> tuple[int, dict, bool]:
             False,
         )
     try:
-        accepted = registration_accept(
-            data=registration_input(serializer.validated_data), source=source, actor=actor
-        )
+        data = sender_check(sender=sender, data=registration_input(serializer.validated_data))
+        accepted = registration_accept(data=data, source=sender.source, actor=actor)
     except ApplicationError as exc:
         return exc.http_status, error_body(exc.code, exc.message, exc.fields), False
     body = AcceptedSerializer(
@@ -124,6 +125,11 @@ class RegistrationViewSet(
                 "registration answered on its own.",
             ),
             400: OpenApiResponse(description="Malformed, or an unknown reference."),
+            403: OpenApiResponse(
+                description="Not this sender's to post (docs/execution.md, who sent it): "
+                "`worker_not_signed_in`, `terminal_mismatch`, `terminal_inactive`, "
+                "`terminal_wrong_resource`, `terminal_wrong_site`, `worker_wrong_site`."
+            ),
             409: OpenApiResponse(description="Refused by the worker's or the job's state."),
             422: OpenApiResponse(description="Master data missing (e.g. a put-away location)."),
         },
@@ -133,7 +139,12 @@ class RegistrationViewSet(
     )
     def create(self, request: Request) -> Response:
         actor = Actor(user=request.user)
-        source = request.headers.get("X-Registration-Source", "terminal")[:64] or "terminal"
+        # Who sent it comes from the credential, never from a header (a header said
+        # "scale-unit:PLANT2" from an operator's token and was believed).
+        if isinstance(request.successful_authenticator, SessionAuthentication):
+            sender = sender_for_session(request.session)
+        else:
+            sender = sender_for_token(request.user)
         if isinstance(request.data, list):
             if len(request.data) > MAX_BATCH:
                 return Response(
@@ -144,10 +155,10 @@ class RegistrationViewSet(
             for payload in request.data:
                 # Each on its own: one refused registration does not refuse the others.
                 with transaction.atomic():
-                    code, body, _replayed = _accept_one(payload, actor, source)
+                    code, body, _replayed = _accept_one(payload, actor, sender)
                 results.append({"status": code, **body})
             return Response({"results": results}, status=status.HTTP_200_OK)
-        code, body, replayed = _accept_one(request.data, actor, source)
+        code, body, replayed = _accept_one(request.data, actor, sender)
         response = Response(body, status=code)
         if replayed:
             response["Idempotent-Replayed"] = "true"

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "django_htmx",
+    "axes",
     "inventory",
     "orders",
     "execution",
@@ -52,6 +53,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "integration.middleware.IdempotencyMiddleware",
     "mesproject.errors.ApiNotFoundMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mesproject.urls"
@@ -92,6 +95,21 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 
+# Sign-in throttling (django-axes): after MES_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is locked out for MES_LOGIN_COOLOFF_MINUTES (429 and a
+# page that says so), on /accounts/login/ and /admin/login/ alike; a right password resets
+# the count. Per username and address: a guesser cannot lock a user out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("MES_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MES_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -111,6 +129,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "mesproject.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "mesproject.errors.api_exception_handler",
+    # Per caller at its role's rate (MES_API_THROTTLE_RATES): 429 with the error body.
+    "DEFAULT_THROTTLE_CLASSES": ["mesproject.throttling.RoleRateThrottle"],
+}
+# Requests per caller and period ("n/s", "n/min", "n/h"), by role (mesproject/throttling.py).
+# Set high for machine callers: a throttled terminal post or ERP call is retried later, but a
+# plant's scale unit forwards the registrations of all its terminals through one token.
+MES_API_THROTTLE_RATES = {
+    "anon": env_str("MES_THROTTLE_ANON", "60/min"),
+    "user": env_str("MES_THROTTLE_USER", "1200/min"),
+    "terminal": env_str("MES_THROTTLE_TERMINAL", "600/min"),
+    "operator": env_str("MES_THROTTLE_OPERATOR", "6000/min"),
+    "erp-integration": env_str("MES_THROTTLE_ERP", "6000/min"),
+    "scale-unit": env_str("MES_THROTTLE_SCALE_UNIT", "12000/min"),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -17,6 +17,7 @@ import pytest
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -75,7 +76,8 @@ def signed_in(client, role: str | None, username: str):
         get_user_model().objects.create_user(username, password=PASSWORD)
     else:
         user_with_role(role, username)
-    assert client.login(username=username, password=PASSWORD)
+    # django-axes checks every sign-in against its request (the test client has none).
+    assert client.login(request=HttpRequest(), username=username, password=PASSWORD)
     return client
 
 
