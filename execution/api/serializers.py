@@ -18,7 +18,10 @@ class RegistrationInSerializer(serializers.Serializer):
     registration_uuid = serializers.UUIDField(
         help_text="Made by the terminal; a repeat is a no-op."
     )
-    kind = serializers.ChoiceField(choices=RegistrationKind.choices)
+    # A correction is a supervisor's, made on the pages (services/corrections.py), never posted.
+    kind = serializers.ChoiceField(
+        choices=[c for c in RegistrationKind.choices if c[0] != RegistrationKind.CORRECTION]
+    )
     occurred_at = serializers.DateTimeField(help_text="When it happened, with a time zone.")
     badge_id = serializers.CharField(required=False, allow_blank=True, help_text="The worker.")
     terminal = serializers.CharField(required=False, allow_blank=True, help_text="Terminal code.")

@@ -601,6 +601,14 @@ def test_a_correction_that_can_no_longer_apply_fails_in_processing_with_its_code
 
 
 @pytest.mark.django_db
+def test_a_terminal_cannot_post_a_correction():
+    floor, order, report = _scrapped_order()
+    response = floor.post("correction", at=10, order=order, job=floor.job(order, 10), expect=400)
+    assert response.json()["fields"].keys() == {"kind"}
+    assert not report.corrections.exists()
+
+
+@pytest.mark.django_db
 def test_a_scale_unit_leaves_corrections_to_the_hub(settings):
     _floor, _order, report = _scrapped_order()
     settings.MES_ROLE = "scale_unit"
