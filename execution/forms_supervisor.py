@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Q
 
 from inventory.models import Site
+from mesproject.forms import DayField
 from orders.models import Resource
 
 from .choices import AttendanceStatus
@@ -103,7 +104,7 @@ class AttendanceFilter(forms.Form):
 class AttendanceCalculateForm(forms.Form):
     """Calculate one date for every worker (of a site) with registrations that day."""
 
-    date = forms.DateField(label="Date to calculate", widget=_date_input())
+    date = DayField(label="Date to calculate", widget=_date_input())
     site = forms.ModelChoiceField(
         queryset=Site.objects.order_by("code"),
         required=False,

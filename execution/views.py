@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from mesproject.errors import ApplicationError
+from mesproject.forms import selected_ids
 from mesproject.jobs import JobNotStarted, job_start
 from orders.services import Actor
 
@@ -146,7 +147,7 @@ def _selected(request) -> list[int]:
     """The row whose button was pressed ("only"), else the ticked rows ("registration")."""
     only = request.POST.get("only", "")
     values = [only] if only else request.POST.getlist("registration")
-    return [int(value) for value in values if value.isdigit()]
+    return selected_ids(values)
 
 
 def _act(request, action: str):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from inventory.fields import ZERO
+from mesproject.forms import DayField
 
 from . import charts
 from . import selectors_dashboard as dashboard
@@ -31,9 +32,7 @@ WIP_SERIES = [
 class DashboardFilter(forms.Form):
     """The period of the output and scrap charts; empty: the last 24 hours."""
 
-    date = forms.DateField(
-        label="Day", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date = DayField(label="Day", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 def _wip_chart(wip: dashboard.WipSummary) -> charts.HBarChart:

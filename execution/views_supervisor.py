@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from mesproject.errors import ApplicationError
+from mesproject.forms import selected_ids
 from orders.services import Actor
 
 from . import selectors_floor as selectors
@@ -81,7 +82,7 @@ def _ids(request, name: str) -> list[int]:
     """The row whose button was pressed ("only"), else the ticked rows."""
     only = request.POST.get("only", "")
     values = [only] if only else request.POST.getlist(name)
-    return [int(value) for value in values if value.isdigit()]
+    return selected_ids(values)
 
 
 # --- Operational plan ---------------------------------------------------------------------------

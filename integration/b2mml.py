@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from execution.choices import JobKind, JobStatus
 from execution.models import PickingListLine, ReportAsFinishedLine, RouteCardLine
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, QUANTUM, exact
+from inventory.identifiers import MAX_LENGTH, IdentifierInvalid, identifier_problem
 from mesproject.errors import ApplicationError
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, Route
@@ -135,10 +136,18 @@ def _request(element: ET.Element, index: int) -> WorkOrderInput:
         raise request.invalid(f"missing {', '.join(missing)}", missing=missing)
     if len(request.id) > WO_ID_MAX_LENGTH:
         raise request.invalid(f"the ID is longer than {WO_ID_MAX_LENGTH} characters")
+    revision = _revision(element, produced)
+    identifiers = {"wo_id": request.id, "part_number": part_number, "revision": revision}
+    for name, value in identifiers.items():
+        if value and (problem := identifier_problem(value, max_length=MAX_LENGTH[name])):
+            raise IdentifierInvalid(
+                f"{request}: {name} {problem}.",
+                fields={name: [problem], "request_id": request.id, "request_index": index},
+            )
     return WorkOrderInput(
         wo_id=request.id,
         part_number=part_number,
-        revision=_revision(element, produced),
+        revision=revision,
         qty_target=_quantity(request, quantity),
         scheduled_start=_start(request),
         priority=_priority(request),

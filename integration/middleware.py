@@ -6,7 +6,7 @@ answer (2xx or 4xx) is stored with a fingerprint of the request, unique per call
 same transaction as the effect; a replay gets it back with `Idempotent-Replayed: true`.
 """
 
-import json
+import re
 
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
@@ -14,6 +14,7 @@ from django.urls import Resolver404, resolve
 from rest_framework.authtoken.models import Token
 
 from mesproject.errors import error_body
+from mesproject.parsers import JsonRefused, json_loads
 
 from .services.idempotency import (
     MAX_KEY_LENGTH,
@@ -23,6 +24,8 @@ from .services.idempotency import (
     request_fingerprint,
 )
 
+# The header's sf-string (the IETF draft): what a log, a URL and PostgreSQL all keep intact.
+_VISIBLE_ASCII = re.compile(r"[\x20-\x7e]+")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 BODY_KEYS = ("transaction_uuid", "registration_uuid")
 # Answers that say nothing about the request itself are not kept: the caller may fix its
@@ -59,13 +62,21 @@ def _method_allowed(request) -> bool:
     return view_class is None or hasattr(view_class, method)
 
 
-def _body_key(request) -> str:
+def _json_body(request):
+    """The parsed JSON body, None when there is none (or it is no JSON: the view says so).
+    JsonRefused for a body the API's parser refuses (too deep, a control character): it is
+    refused here already, before it becomes a key or a fingerprint."""
     if "json" not in request.content_type:
-        return ""
+        return None
     try:
-        data = json.loads(request.body or b"null")
+        return json_loads(request.body or b"null")
+    except JsonRefused:
+        raise
     except ValueError:
-        return ""
+        return None
+
+
+def _body_key(data) -> str:
     if not isinstance(data, dict):
         return ""
     for name in BODY_KEYS:
@@ -103,16 +114,22 @@ class IdempotencyMiddleware:
         user = _caller(request)
         if user is None or not _method_allowed(request):
             return self.get_response(request)  # the view answers 401/403, 404 or 405
-        key = (request.headers.get("Idempotency-Key") or _body_key(request)).strip()
+        try:
+            data = _json_body(request)
+        except JsonRefused as exc:
+            return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=400)
+        key = (request.headers.get("Idempotency-Key") or _body_key(data)).strip()
         if not key:
             return _refusal(
                 400,
                 "idempotency_key_missing",
                 "Every write needs an Idempotency-Key header (or a transaction_uuid).",
             )
-        if len(key) > MAX_KEY_LENGTH:
+        if len(key) > MAX_KEY_LENGTH or not _VISIBLE_ASCII.fullmatch(key):
             return _refusal(
-                400, "idempotency_key_invalid", f"Keys are {MAX_KEY_LENGTH} characters at most."
+                400,
+                "idempotency_key_invalid",
+                f"Keys are visible ASCII characters, {MAX_KEY_LENGTH} at most.",
             )
         fingerprint = request_fingerprint(
             method=request.method,

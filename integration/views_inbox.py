@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from mesproject.errors import ApplicationError
+from mesproject.forms import selected_ids
 
 from .choices import ChangeRequestStatus
 from .models import ChangeRequest, Notification
@@ -58,7 +59,8 @@ def notifications_mark_read(request):
     """Marks the chosen notifications (or, with `all`, every unread one) as read."""
     notifications = _with_read_flag(request.user).filter(is_read=False)
     if not request.POST.get("all"):
-        notifications = notifications.filter(pk__in=request.POST.getlist("notification"))
+        ids = selected_ids(request.POST.getlist("notification"))
+        notifications = notifications.filter(pk__in=ids)
     count = 0
     for notification in notifications:
         notification_mark_read(notification=notification, user=request.user)

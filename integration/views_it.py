@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mesproject.errors import ApplicationError
+from mesproject.forms import selected_ids
 from mesproject.jobs import job_get, job_state
 from orders.models import ProductionOrder
 
@@ -206,7 +207,7 @@ def outbox_message_fix(request, pk: int):
 def outbox_retry_selected(request):
     """Bulk retry of the ticked dead letters, in stream order; each refusal reported."""
     _require(request, CHANGE_OUTBOX)
-    ids = [int(v) for v in request.POST.getlist("message") if v.isdigit()]
+    ids = selected_ids(request.POST.getlist("message"))
     if not ids:
         messages.warning(request, "Select at least one message.")
         return _back(request, reverse("it:outbox"))

@@ -1,10 +1,10 @@
 """Domain errors and the one error body every API failure uses: {code, message, fields}."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 
 class ApplicationError(Exception):
@@ -47,6 +47,9 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def api_exception_handler(exc, context):
+    # Imported here: rest_framework.views loads the API's parsers, which use this module.
+    from rest_framework.views import exception_handler
+
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
     if isinstance(exc, ValidationError):
@@ -91,6 +94,52 @@ class ApiNotFoundMiddleware:
                 error_body("not_found", "No such resource."), status=status.HTTP_404_NOT_FOUND
             )
         return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+# Django's error handlers (mesproject/urls.py): under /api/ the one JSON error body, elsewhere
+# the styled pages of templates/ (400.html ... 500.html).
+
+
+def bad_request(request, exception=None):
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(
+            error_body("payload_too_large", "The request body is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    return JsonResponse(
+        error_body("bad_request", "The request is malformed."), status=status.HTTP_400_BAD_REQUEST
+    )
+
+
+def permission_denied(request, exception=None):
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)
+    return JsonResponse(
+        error_body("permission_denied", "You do not have permission to perform this action."),
+        status=status.HTTP_403_FORBIDDEN,
+    )
+
+
+def page_not_found(request, exception=None):
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse(error_body("not_found", "No such resource."), status=404)
+
+
+def server_error(request):
+    """Anything uncaught: logged with its traceback by Django, answered without it."""
+    if not _is_api(request):
+        return defaults.server_error(request)
+    return JsonResponse(
+        error_body("server_error", "The server failed to answer; the error is logged."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

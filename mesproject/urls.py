@@ -39,3 +39,9 @@ if not is_scale_unit():
         path("api/v1/inventory/", include("inventory.api.urls")),
         path("api/v1/", include("integration.api.urls")),
     ]
+
+# Under /api/ the JSON error body (413 for an oversized body), elsewhere the styled pages.
+handler400 = "mesproject.errors.bad_request"
+handler403 = "mesproject.errors.permission_denied"
+handler404 = "mesproject.errors.page_not_found"
+handler500 = "mesproject.errors.server_error"

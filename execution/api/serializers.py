@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, ZERO
+from inventory.identifiers import identifier_check
 from inventory.models import Location
 from mesproject.errors import ApplicationError
 from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
@@ -96,8 +97,14 @@ def _location(value: str, order: ProductionOrder | None) -> Location | None:
     return found
 
 
+def _lot_number(value: str) -> str:
+    """A lot or serial number follows the identifier set (422 identifier_invalid)."""
+    return identifier_check(value, field="lot_number") if value else ""
+
+
 def registration_input(data: dict) -> RegistrationInput:
     """Turn validated request data into the service's input; unknown references are 400s."""
+    lot_number = _lot_number(data.get("lot_number") or "")
     jobs_qs = Job.objects.select_related("order__item", "order__unit", "resource")
     job = _lookup(jobs_qs, data.get("job"), "pk", "job_unknown")
     jobs = [_lookup(jobs_qs, pk, "pk", "job_unknown") for pk in data.get("jobs") or []]
@@ -157,7 +164,7 @@ def registration_input(data: dict) -> RegistrationInput:
             "code",
             "indirect_activity_unknown",
         ),
-        lot_number=data.get("lot_number") or "",
+        lot_number=lot_number,
         location=_location(data.get("location") or "", order),
         material=material,
         consume=data.get("consume", True),

@@ -38,7 +38,8 @@ class PackagesSerializer(serializers.Serializer):
 
 
 class PackagesQuerySerializer(serializers.Serializer):
-    after = serializers.IntegerField(min_value=0, default=0)
+    # A package id is a bigint: a larger number would be an error of the database.
+    after = serializers.IntegerField(min_value=0, default=0, max_value=2**63 - 1)
     backlog = serializers.IntegerField(min_value=0, default=0, max_value=2**31 - 1)
     failed_packages = serializers.IntegerField(min_value=0, default=0, max_value=2**31 - 1)
     rejected = serializers.IntegerField(min_value=0, default=0, max_value=2**31 - 1)

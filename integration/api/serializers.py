@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from inventory.choices import FlushingPrinciple, ItemType, Tracking
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES
+from inventory.identifiers import IdentifierField
 from orders.choices import BomLinePrinciple, OrderStatus
 from orders.models import ProductionOrder
 
@@ -17,9 +18,9 @@ def quantity(**kwargs) -> serializers.DecimalField:
 
 
 class WorkOrderCreateSerializer(serializers.Serializer):
-    wo_id = serializers.CharField(max_length=64, help_text="Globally unique (the ERP's id).")
-    part_number = serializers.CharField(max_length=64)
-    revision = serializers.CharField(max_length=16)
+    wo_id = IdentifierField(identifier="wo_id", help_text="Globally unique (the ERP's id).")
+    part_number = IdentifierField(identifier="part_number")
+    revision = IdentifierField(identifier="revision")
     qty_target = quantity(min_value=0, help_text="Quantity to build, in the part's unit.")
     scheduled_start = serializers.DateTimeField(required=False, allow_null=True)
     priority = serializers.IntegerField(min_value=1, max_value=9, default=5)
@@ -111,7 +112,7 @@ class WorkOrderAnswerSerializer(serializers.Serializer):
 
 class PartSerializer(serializers.Serializer):
     uom = serializers.CharField(max_length=16)
-    revision = serializers.CharField(max_length=16, default="A")
+    revision = IdentifierField(identifier="revision", default="A")
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     item_type = serializers.ChoiceField(choices=ItemType.choices, default=ItemType.RAW)
     tracking = serializers.ChoiceField(choices=Tracking.choices, default=Tracking.NONE)

@@ -1,31 +1,33 @@
 from django.urls import include, path
 
+from mesproject import converters  # noqa: F401  (the <ref:> converter)
+
 from . import scale_units, views
 
 app_name = "integration"
 
 urlpatterns = [
     path("work-orders/", views.WorkOrderListView.as_view(), name="work-orders"),
-    path("work-orders/<str:wo_id>/", views.WorkOrderDetailView.as_view(), name="work-order"),
+    path("work-orders/<ref:wo_id>/", views.WorkOrderDetailView.as_view(), name="work-order"),
     path(
-        "work-orders/<str:wo_id>/close/",
+        "work-orders/<ref:wo_id>/close/",
         views.WorkOrderCloseView.as_view(),
         name="work-order-close",
     ),
     path(
-        "work-orders/<str:wo_id>/release/",
+        "work-orders/<ref:wo_id>/release/",
         views.WorkOrderReleaseView.as_view(),
         name="work-order-release",
     ),
     path(
-        "work-orders/<str:wo_id>/as-built/",
+        "work-orders/<ref:wo_id>/as-built/",
         views.WorkOrderAsBuiltView.as_view(),
         name="work-order-as-built",
     ),
-    path("parts/<str:part_number>/", views.PartView.as_view(), name="part"),
-    path("boms/<str:part_number>/<str:revision>/", views.BomView.as_view(), name="bom"),
+    path("parts/<ref:part_number>/", views.PartView.as_view(), name="part"),
+    path("boms/<ref:part_number>/<ref:revision>/", views.BomView.as_view(), name="bom"),
     path(
-        "routings/<str:part_number>/<str:revision>/",
+        "routings/<ref:part_number>/<ref:revision>/",
         views.RoutingView.as_view(),
         name="routing",
     ),

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inventory.identifiers import identifier_check
 from inventory.selectors import order_as_built
 from mesproject.errors import ErrorSerializer
 from orders.models import ProductionOrder
@@ -251,6 +252,7 @@ class PartView(APIView):
     @extend_schema(operation_id="part_upsert", request=s.PartSerializer, responses=UPSERT_RESPONSES)
     def put(self, request: Request, part_number: str) -> Response:
         """Create or update a part (item)."""
+        identifier_check(part_number, field="part_number")
         data = s.PartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = {k: val for k, val in data.validated_data.items() if k != "transaction_uuid"}
@@ -267,6 +269,8 @@ class BomView(APIView):
     @extend_schema(operation_id="bom_upsert", request=s.BomSerializer, responses=UPSERT_RESPONSES)
     def put(self, request: Request, part_number: str, revision: str) -> Response:
         """Create or replace a BOM revision with exactly these lines."""
+        identifier_check(part_number, field="part_number")
+        identifier_check(revision, field="revision")
         data = s.BomSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -289,6 +293,8 @@ class RoutingView(APIView):
     )
     def put(self, request: Request, part_number: str, revision: str) -> Response:
         """Create or replace a routing revision with exactly these operations."""
+        identifier_check(part_number, field="part_number")
+        identifier_check(revision, field="revision")
         data = s.RoutingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

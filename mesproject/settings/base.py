@@ -123,7 +123,8 @@ REST_FRAMEWORK = {
     # The API takes JSON bodies only (the B2MML schedule has its own XML parsers): a form body
     # cannot carry the nested lines or a null, nor the transaction_uuid the idempotency
     # middleware reads, so the schema does not offer it and the API answers 415.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # mesproject.parsers: DRF's JSON parser with a depth limit and no control characters.
+    "DEFAULT_PARSER_CLASSES": ["mesproject.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "mesproject.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "mesproject.pagination.LimitOffsetPagination",
