@@ -9,6 +9,7 @@ from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES
 from orders.choices import ReasonKind
 from orders.models import ReasonCode
 
+from .choices import JobKind
 from .models import AbsenceCode, IndirectActivity, Job
 
 # Touch screens with no keyboard: the on-screen number pad opens for these.
@@ -68,6 +69,36 @@ class BundleForm(RegistrationForm):
         if len(jobs) < 2:
             raise forms.ValidationError("Select two jobs or more to start them together.")
         return jobs
+
+
+class StartForm(RegistrationForm):
+    """Start a job with a chosen quantity: the rest of the job by default, at most what may
+    still start on it (both from the services' job limits). Empty: the rest, as over the
+    API. A setup job starts no quantity: the field is not offered."""
+
+    quantity = _quantity("Quantity to start", required=False)
+    page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args, job: Job, rest: Decimal, startable: Decimal, unit: str, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("quantity", f"{rest.normalize():f}")
+        super().__init__(*args, **kwargs)
+        self.startable = startable
+        if job.kind != JobKind.PROCESS:
+            del self.fields["quantity"]
+            return
+        self.fields["quantity"].help_text = (
+            f"The rest of the job is {rest.normalize():f} {unit}; "
+            f"at most {startable.normalize():f} {unit} may start now."
+        )
+        self.unit = unit
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data.get("quantity")
+        if quantity is not None and quantity > self.startable:
+            raise forms.ValidationError(
+                f"At most {self.startable.normalize():f} {self.unit} may start on this job now."
+            )
+        return quantity
 
 
 class AbsenceForm(RegistrationForm):

@@ -30,7 +30,7 @@ from inventory.fields import show
 from mesproject.errors import ApplicationError
 from orders.services import Actor
 
-from .choices import RegistrationKind
+from .choices import JobKind, RegistrationKind
 from .forms_terminal import (
     AbsenceForm,
     BundleForm,
@@ -39,8 +39,10 @@ from .forms_terminal import (
     ProgressForm,
     RegistrationForm,
     SignInForm,
+    StartForm,
 )
 from .models import Job, Terminal, Worker
+from .services.limits import job_limits
 from .services.registrations import RegistrationInput, registration_accept
 from .services.senders import TERMINAL_KEY, WORKER_KEY, Sender, sender_check
 from .services.terminal import (
@@ -232,7 +234,6 @@ def terminal(request, terminal):
     rows = [
         {
             "job": job,
-            "uuid": uuid.uuid4(),
             "open": job.pk in state.open_job_ids,
             "good": show(job.quantity_good),
             "planned": show(job.planned_quantity),
@@ -351,11 +352,51 @@ def _jobs():
 
 
 @worker_view
-@require_POST
+@require_http_methods(["GET", "POST"])
 def job_start(request, terminal, worker, job_id):
+    """The start form: the quantity to start, the rest of the job by default. A post
+    without a quantity starts the rest (as over the API)."""
     # Only jobs of this terminal's resource start here; the service decides the rest.
     job = get_object_or_404(_jobs(), pk=job_id, resource=terminal.resource)
-    return _simple(request, terminal, worker, K.START_JOB, f"job {job} started", job=job)
+    # The door's own figures (accepted registrations included): the form offers what the
+    # service will accept.
+    limits = job_limits(job=job)
+    unit = job.order.unit.code
+    form = StartForm(
+        request.POST or None,
+        initial={"page": request.GET.get("page")},
+        job=job,
+        rest=limits.rest,
+        startable=limits.startable,
+        unit=unit,
+    )
+    if request.method == "POST" and form.is_valid():
+        quantity = form.cleaned_data.get("quantity")
+        what = f"job {job} started"
+        if quantity is not None and job.kind == JobKind.PROCESS:
+            what += f" ({quantity.normalize():f} {unit})"
+        if _register(
+            request,
+            terminal,
+            worker,
+            form.cleaned_data["registration_uuid"],
+            K.START_JOB,
+            what,
+            job=job,
+            quantity=quantity,
+        ):
+            return _screen(terminal, page=form.cleaned_data.get("page"))
+    return _form_page(
+        request,
+        terminal,
+        worker,
+        form,
+        title="Start job",
+        submit="Start",
+        job=job,
+        figures={**_figures(job), "started": show(limits.started)},
+        starting=True,
+    )
 
 
 @worker_view

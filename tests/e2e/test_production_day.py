@@ -74,6 +74,9 @@ def test_a_production_day_from_plan_to_close(new_page, worker_process):
     terminal_page.get_by_role("button", name="Clock in").click()
     expect(terminal_page.locator(".message.success")).to_contain_text("Registered: clock in")
     terminal_page.get_by_role("button", name=f"Start {job}").click()
+    # The start form offers the rest of the job.
+    expect(terminal_page.get_by_label("Quantity to start")).to_have_value("5")
+    terminal_page.get_by_role("button", name="Start", exact=True).click()
     expect(terminal_page.locator(".running")).to_contain_text(order.number)
     terminal_page.get_by_role("link", name="Report progress").click()
     terminal_page.get_by_label("Good quantity").fill("5")

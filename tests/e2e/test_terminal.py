@@ -59,7 +59,15 @@ def test_an_operator_works_a_job_at_the_terminal(new_page):
     expect(page.locator(".state-list")).to_contain_text("Clocked in")
     job = floor.job(order, 10)
     page.get_by_role("button", name=f"Start {job}").click()
-    expect(page.locator(".message.success")).to_contain_text(f"Registered: job {job} started")
+    # The start form: the rest of the job by default; the operator starts less.
+    expect(page.get_by_label("Quantity to start")).to_have_value("10")
+    page.get_by_label("Quantity to start").fill("6")
+    _fits(page)
+    screenshot(page, "terminal-start")
+    page.get_by_role("button", name="Start", exact=True).click()
+    expect(page.locator(".message.success")).to_contain_text(
+        f"Registered: job {job} started (6 pcs)"
+    )
     expect(page.locator(".running")).to_contain_text(order.number)
     _fits(page)
     screenshot(page, "terminal-jobs")
