@@ -2,11 +2,12 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import jobs, views
 
 app_name = "execution"
 
 router = SimpleRouter()
 router.register("registrations", views.RegistrationViewSet, basename="registration")
+router.register("jobs", jobs.JobViewSet, basename="job")
 
 urlpatterns = router.urls

@@ -17,6 +17,7 @@ Quantities are in the order's unit. docs/execution.md has the rule table.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,6 +64,10 @@ class JobLimits:
     reportable: Decimal  # good + scrap that may still be reported: what is in progress
     rest: Decimal  # the default start: the job's plan not yet started, within startable
     started: Decimal  # started so far, processed or not
+
+
+# A setup job takes no quantity.
+NOTHING = JobLimits(startable=ZERO, reportable=ZERO, rest=ZERO, started=ZERO)
 
 
 def counted(queryset):
@@ -122,18 +127,49 @@ def job_limits(*, job: Job, at: datetime | None = NOW) -> JobLimits:
     """What may still be started on and reported from a job, judged at `at` (default: now,
     against everything accepted)."""
     if job.kind != JobKind.PROCESS:
-        return JobLimits(startable=ZERO, reportable=ZERO, rest=ZERO, started=ZERO)
-    order = job.order
-    previous = _previous(job, process_jobs(order))
+        return NOTHING
+    previous = _previous(job, process_jobs(job.order))
     ids = [job.pk] + ([previous.pk] if previous else [])
     flows = _flows(Q(job_id__in=ids, kind__in=(*JOB_START_KINDS, *OUTPUT_KINDS)))
+    return _job_limits(job, previous.pk if previous else None, flows, at)
+
+
+def jobs_limits(*, jobs: Iterable[Job], at: datetime | None = NOW) -> dict[int, JobLimits]:
+    """job_limits of many jobs (their orders loaded) in two queries, by job id: for lists."""
+    jobs = list(jobs)
+    process = [job for job in jobs if job.kind == JobKind.PROCESS]
+    route: dict[int, list[tuple[int, int]]] = defaultdict(list)  # order -> (operation, job)
+    rows = Job.objects.filter(order_id__in={job.order_id for job in process}, kind=JobKind.PROCESS)
+    for pk, order_id, operation in rows.values_list("pk", "order_id", "operation_number"):
+        route[order_id].append((operation, pk))
+    previous: dict[int, int | None] = {}
+    for job in process:
+        before = sorted(o for o in route[job.order_id] if o[0] < job.operation_number)
+        previous[job.pk] = before[-1][1] if before else None
+    ids = {job.pk for job in process} | {pk for pk in previous.values() if pk}
+    by_job: dict[int, list[Flow]] = defaultdict(list)
+    if ids:
+        for flow in _flows(Q(job_id__in=ids, kind__in=(*JOB_START_KINDS, *OUTPUT_KINDS))):
+            by_job[flow.job_id].append(flow)
+    found = {job.pk: NOTHING for job in jobs}
+    for job in process:
+        before = previous[job.pk]
+        flows = by_job[job.pk] + (by_job[before] if before else [])
+        found[job.pk] = _job_limits(job, before, flows, at)
+    return found
+
+
+def _job_limits(
+    job: Job, previous_id: int | None, flows: list[Flow], at: datetime | None
+) -> JobLimits:
+    """The rule: flows are the registrations of the job and of its previous process job."""
     here = [f for f in flows if f.job_id == job.pk]
     started = sum((f.started for f in here), ZERO)
-    if previous is None:
-        startable = max(ZERO, order.max_completed_quantity - started)
+    if previous_id is None:
+        startable = max(ZERO, job.order.max_completed_quantity - started)
     else:
         # What the operation before output as good, less what was started here.
-        changes = [(f.at, f.good) for f in flows if f.job_id == previous.pk and f.good]
+        changes = [(f.at, f.good) for f in flows if f.job_id == previous_id and f.good]
         changes += [(f.at, -f.started) for f in here if f.started]
         startable = headroom(changes, at)
     in_progress = [(f.at, f.started - f.good - f.scrap) for f in here]

@@ -28,7 +28,7 @@ from schemathesis.checks import CHECKS
 from schemathesis.core.parameters import ParameterLocation
 
 from execution.choices import RegistrationKind
-from execution.models import PayAgreement, Worker
+from execution.models import Job, PayAgreement, Worker
 from execution.services.registrations import RegistrationInput, registration_accept
 from integration.roles import ERP_INTEGRATION, OPERATOR, SUPERVISOR, roles_ensure
 from inventory import services as inventory
@@ -137,6 +137,7 @@ def seeded(db) -> Seeds:
         paths={
             "/api/v1/work-orders/{wo_id}/": {"wo_id": wo_ids},
             "/api/v1/work-orders/{wo_id}/close/": {"wo_id": wo_ids},
+            "/api/v1/work-orders/{wo_id}/release/": {"wo_id": wo_ids},
             "/api/v1/work-orders/{wo_id}/as-built/": {"wo_id": wo_ids},
             "/api/v1/work-orders/{wo_id}/b2mml/": {"wo_id": wo_ids},
             "/api/v1/parts/{part_number}/": {
@@ -145,6 +146,7 @@ def seeded(db) -> Seeds:
             "/api/v1/boms/{part_number}/{revision}/": part,
             "/api/v1/routings/{part_number}/{revision}/": part,
             "/api/v1/registrations/{uuid}/": {"uuid": [str(registration.uuid)]},
+            "/api/v1/jobs/{id}/": {"id": _pks(Job)},
             "/api/v1/inventory/journals/{id}/": {"id": [journal.pk]},
             "/api/v1/inventory/journals/{id}/post/": {"id": [journal.pk]},
             "/api/v1/inventory/on-hand/{id}/": {"id": _pks(OnHand)},
