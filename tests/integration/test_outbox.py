@@ -30,15 +30,19 @@ def _messages(order, kind=None):
 
 
 def _run(floor, order, worker, *, good, scrap=0, reason=None, lot=""):
-    """One worker through the three operations, then report as finished."""
+    """One worker through the three operations, then report as finished; `scrap` units are
+    scrapped at operation 20, so the operations before make them on top."""
     for index, operation in enumerate((10, 20, 30)):
         t = index * 30
         job = floor.job(order, operation)
-        floor.post("start_job", at=t + 1, badge_id=worker, job=job)
-        fields = {"quantity_good": str(good), "completes_job": True}
+        made = good + scrap if operation < 30 else good
+        floor.post("start_job", at=t + 1, badge_id=worker, job=job, quantity=str(made))
+        fields = {"quantity_good": str(made), "completes_job": True}
         if scrap and operation == 20:
             fields.update(
-                quantity_scrap=str(scrap), reason_code=(reason or floor.scrap_reason).code
+                quantity_good=str(good),
+                quantity_scrap=str(scrap),
+                reason_code=(reason or floor.scrap_reason).code,
             )
         floor.post("report_progress", at=t + 20, badge_id=worker, job=job, **fields)
     floor.post(
@@ -61,7 +65,7 @@ def test_a_run_reports_consumption_completion_and_scrap_in_order(floor, settings
     DefectReasonMapping.objects.create(
         defect=floor.scrap_reason, erp_reason_code="ERP-SCR", cost_center="CC-100"
     )
-    order = floor.order(10)
+    order = floor.order(10, over_delivery_tolerance_pct=D(10))
     floor.clock_in(floor.workers[0], 0)
     _run(floor, order, floor.workers[0], good=10, scrap=1)
     floor.process()
