@@ -1,5 +1,6 @@
 """The registration contract terminals and scale units post to, and what they get back."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, ZERO
@@ -15,6 +16,16 @@ from ..services.registrations import RegistrationInput
 QUANTITY = {"max_digits": QUANTITY_DIGITS, "decimal_places": QUANTITY_PLACES}
 
 
+class EventTimeField(serializers.DateTimeField):
+    """An ISO 8601 time handed on as posted: one without a zone stays naive, so the service
+    refuses it (`occurred_at_invalid`) instead of guessing the server's zone."""
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            return value
+        return super().enforce_timezone(value)
+
+
 class RegistrationInSerializer(serializers.Serializer):
     registration_uuid = serializers.UUIDField(
         help_text="Made by the terminal; a repeat is a no-op."
@@ -23,7 +34,7 @@ class RegistrationInSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=[c for c in RegistrationKind.choices if c[0] != RegistrationKind.CORRECTION]
     )
-    occurred_at = serializers.DateTimeField(help_text="When it happened, with a time zone.")
+    occurred_at = EventTimeField(help_text="When it happened, with a time zone.")
     badge_id = serializers.CharField(required=False, allow_blank=True, help_text="The worker.")
     terminal = serializers.CharField(required=False, allow_blank=True, help_text="Terminal code.")
     resource = serializers.CharField(required=False, allow_blank=True, help_text="Resource code.")

@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, Max, OuterRef, Q, Sum
 
 from inventory.fields import ZERO
 from inventory.models import OnHand
@@ -116,6 +116,16 @@ def headroom(changes: Iterable[tuple[datetime, Decimal]], at: datetime | None) -
 def process_jobs(order: ProductionOrder) -> list[Job]:
     """The order's process jobs, in route order."""
     return list(order.jobs.filter(kind=JobKind.PROCESS).order_by("operation_number"))
+
+
+def last_operations(order_ids) -> dict[int, int]:
+    """The last process operation number of each order: where report as finished is made."""
+    rows = (
+        Job.objects.filter(order_id__in=order_ids, kind=JobKind.PROCESS)
+        .values("order_id")
+        .annotate(last=Max("operation_number"))
+    )
+    return {row["order_id"]: row["last"] for row in rows}
 
 
 def _previous(job: Job, jobs: list[Job]) -> Job | None:

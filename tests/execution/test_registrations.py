@@ -346,7 +346,9 @@ def test_report_as_finished_rules():
     order = floor.order(2)
     floor.clock_in(floor.workers[0], 0)
     floor.run_route(order, 1, floor.workers[0], at=0.5)
-    _refused(floor, "report_as_finished", "lot_required", 400, at=10, order=order, quantity_good="1")
+    _refused(
+        floor, "report_as_finished", "lot_required", 400, at=10, order=order, quantity_good="1"
+    )
     _refused(
         floor,
         "report_as_finished",
