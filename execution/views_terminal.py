@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,7 +43,7 @@ from .forms_terminal import (
     StartForm,
 )
 from .models import Job, Terminal, Worker
-from .services.limits import job_limits
+from .services.limits import job_limits, last_operations
 from .services.registrations import RegistrationInput, registration_accept
 from .services.senders import TERMINAL_KEY, WORKER_KEY, Sender, sender_check
 from .services.terminal import (
@@ -536,9 +537,12 @@ def progress(request, terminal, worker, job_id):
 @worker_view
 @require_http_methods(["GET", "POST"])
 def finish(request, terminal, worker, job_id):
-    """Report as finished on the job's order (lot or serial number for tracked items)."""
-    job = get_object_or_404(_jobs(), pk=job_id)
+    """Report as finished on the job's order (lot or serial number for tracked items), from
+    its last operation: what that operation output is what is finished."""
+    job = get_object_or_404(_jobs(), pk=job_id, kind=JobKind.PROCESS)
     order = job.order
+    if last_operations([order.pk]).get(order.pk) != job.operation_number:
+        raise Http404("Report as finished is made at the order's last operation.")
     tracking = order.item.tracking
     form = FinishForm(request.POST or None, tracked=tracking != Tracking.NONE)
     if request.method == "POST" and form.is_valid():

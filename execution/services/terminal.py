@@ -15,8 +15,9 @@ from mesproject.errors import ApplicationError, NotAllowed
 from orders.choices import OrderStatus
 from orders.models import Resource
 
-from ..choices import JOB_START_KINDS, JobStatus, RegistrationStatus
+from ..choices import JOB_START_KINDS, JobKind, JobStatus, RegistrationStatus
 from ..models import IndirectActivity, Job, RawRegistration, Worker
+from .limits import last_operations
 from .registrations import (
     worker_clocked_in,
     worker_indirect_activity,
@@ -108,6 +109,9 @@ def worker_check_pin(*, badge_id: str, pin: str) -> Worker | None:
 class OpenJob:
     job: Job
     since: datetime | None
+    # Report as finished is offered on the order's last operation only: it takes that
+    # operation's output (execution/services/limits.py).
+    finishes_order: bool = False
 
 
 @dataclass
@@ -141,8 +145,14 @@ def worker_state(*, worker: Worker, at: datetime) -> WorkerState:
         jobs = Job.objects.filter(pk__in=open_ids).select_related(
             "order__item", "order__unit", "resource"
         )
+        last = last_operations({job.order_id for job in jobs})
         open_jobs = [
-            OpenJob(job=job, since=since.get(job.pk))
+            OpenJob(
+                job=job,
+                since=since.get(job.pk),
+                finishes_order=job.kind == JobKind.PROCESS
+                and last.get(job.order_id) == job.operation_number,
+            )
             for job in sorted(jobs, key=lambda j: since.get(j.pk) or at)
         ]
     return WorkerState(

@@ -462,12 +462,22 @@ def test_bundle_starts_the_selected_jobs_together(working, floor):
     assert RawRegistration.objects.filter(kind=K.BUNDLE).count() == 2
 
 
+def _at_the_last_operation(floor, order):
+    """The terminal of the tests becomes the one at the last operation, and another worker
+    has taken the order through the route over the API: its output is there to finish."""
+    floor.terminals.insert(0, floor.terminals.pop())
+    helper = floor.workers[1]
+    floor.clock_in(helper, 0)
+    floor.run_route(order, order.quantity, helper, at=1)
+    return floor.job(order, 30)
+
+
 def test_report_as_finished_with_a_lot_for_a_tracked_item(device):
-    floor = _with_pins(make_floor(stock=0, product_tracking=Tracking.LOT))
+    floor = _with_pins(make_floor(product_tracking=Tracking.LOT))
+    order = floor.order(5)
+    job = _at_the_last_operation(floor, order)
     sign_in(device, floor)
     post(device, floor, "clock_in")
-    order = floor.order(5)
-    job = floor.job(order, 10)
     post(device, floor, "job_start", job.pk)
     response = device.get(url("finish", floor, job.pk))
     assert "lot_number" in response.context["form"].fields
@@ -491,16 +501,32 @@ def test_report_as_finished_with_a_lot_for_a_tracked_item(device):
         "LOT-77",
         floor.workers[0],
     )
-    assert finished.location == floor.resources[0].output_location
+    assert finished.location == floor.resources[2].output_location
 
 
-def test_an_untracked_item_is_finished_without_a_lot_field(working, floor):
-    job = floor.job(floor.extra["order"], 10)
-    post(working, floor, "job_start", job.pk)
-    response = working.get(url("finish", floor, job.pk))
+def test_an_untracked_item_is_finished_without_a_lot_field(device, floor):
+    order = floor.order(3)
+    job = _at_the_last_operation(floor, order)
+    sign_in(device, floor)
+    post(device, floor, "clock_in")
+    post(device, floor, "job_start", job.pk)
+    response = device.get(url("finish", floor, job.pk))
     assert "lot_number" not in response.context["form"].fields
-    post(working, floor, "finish", job.pk, data={"quantity_good": "3", "quantity_scrap": "0"})
+    post(device, floor, "finish", job.pk, data={"quantity_good": "3", "quantity_scrap": "0"})
     assert only_registration(kind=K.REPORT_AS_FINISHED).lot_number == ""
+
+
+def test_report_as_finished_is_offered_at_the_last_operation_only(working, floor):
+    """It takes the last operation's output: at operation 10 it is neither offered nor
+    reachable (the order would be finished while weld and paint never started)."""
+    job = floor.job(floor.extra["order"], 10)
+    response = post(working, floor, "job_start", job.pk)
+    assert url("progress", floor, job.pk) in response.content.decode()
+    assert url("finish", floor, job.pk) not in response.content.decode()
+    assert working.get(url("finish", floor, job.pk)).status_code == 404
+    response = post(working, floor, "finish", job.pk, data={"quantity_good": "1"})
+    assert response.status_code == 404
+    assert not RawRegistration.objects.filter(kind=K.REPORT_AS_FINISHED).exists()
 
 
 # --- Double taps --------------------------------------------------------------------------
