@@ -23,7 +23,7 @@ from inventory.models import Location, Reservation
 from inventory.services import InventoryActor, Source, inventory_receive
 from orders.choices import OrderStatus
 from orders.models import OrderTransitionLog, ProductionOrder
-from tests.e2e.conftest import PASSWORD, user_with_role
+from tests.e2e.conftest import user_with_role
 from tests.factories import (
     BomLineFactory,
     LocationFactory,
@@ -157,8 +157,7 @@ def test_an_order_the_release_refuses_needs_no_confirmation():
 
 @pytest.fixture
 def planner(client):
-    user_with_role(PLANNER, "paula")
-    assert client.login(username="paula", password=PASSWORD)
+    client.force_login(user_with_role(PLANNER, "paula"))
     return client
 
 
