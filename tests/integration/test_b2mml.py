@@ -531,12 +531,18 @@ def run_order_on_the_floor(floor, order) -> None:
     finished of lot BIKE-LOT-1, through the registrations endpoint and the processor."""
     worker = floor.workers[0]
     floor.clock_in(worker, 0)
+    # Operations 10 and 20 make one more, scrapped at 20 (the order's tolerance allows it).
     for index, operation in enumerate((10, 20, 30)):
         job = floor.job(order, operation)
-        floor.post("start_job", at=index * 30 + 1, badge_id=worker, job=job)
-        fields = {"quantity_good": str(order.quantity), "completes_job": True}
+        made = order.quantity + 1 if operation < 30 else order.quantity
+        floor.post("start_job", at=index * 30 + 1, badge_id=worker, job=job, quantity=str(made))
+        fields = {"quantity_good": str(made), "completes_job": True}
         if operation == 20:
-            fields.update(quantity_scrap="1", reason_code=floor.scrap_reason.code)
+            fields.update(
+                quantity_good=str(order.quantity),
+                quantity_scrap="1",
+                reason_code=floor.scrap_reason.code,
+            )
         floor.post("report_progress", at=index * 30 + 20, badge_id=worker, job=job, **fields)
     floor.post(
         "report_as_finished",
@@ -582,6 +588,8 @@ def test_the_export_of_a_run_order_validates_and_carries_the_journals(erp):
     # The order arrives from the ERP as B2MML, then runs on the floor.
     xml = operations_schedule(operations_request("WO-RUN", floor.product.part_number, "10"))
     assert post_schedule(erp, xml).status_code == 201
+    # A planner allows 10 % over-delivery before release: one more frame may be started.
+    ProductionOrder.objects.filter(number="WO-RUN").update(over_delivery_tolerance_pct=10)
     order = order_services.production_order_release(
         order=ProductionOrder.objects.get(number="WO-RUN")
     )
@@ -599,14 +607,14 @@ def test_the_export_of_a_run_order_validates_and_carries_the_journals(erp):
     assert consumed == journal_consumed(order)
     assert consumed == {
         (frame, "FR-OLD"): D(6),  # first in, first out
-        (frame, "FR-NEW"): D(4),
+        (frame, "FR-NEW"): D(5),
         (wheel, ""): D(22),  # 11 through op 20 (1 scrapped) x 2
         (grip, ""): D(20),  # production finish: 10 x 2
     }
     produced = material_actuals(document, "Produced")
     assert produced == journal_produced(order) == {(p, "BIKE-LOT-1"): D(10)}
     # A segment per operation with the route card's quantities and the job states.
-    assert segment_data(document, "QuantityGood") == {"10": 10, "20": 10, "30": 10}
+    assert segment_data(document, "QuantityGood") == {"10": 11, "20": 10, "30": 10}
     assert segment_data(document, "QuantityScrap") == {"10": 0, "20": 1, "30": 0}
     minutes = RouteCardLine.objects.filter(order=order).aggregate(total=Sum("minutes"))["total"]
     assert sum(segment_data(document, "LaborMinutes").values()) == D(minutes)
