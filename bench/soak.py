@@ -25,7 +25,10 @@ Load (bounded in count and time), over HTTP only:
   start a job, progress with good and scrap, complete it, report as finished after the last
   operation, a break now and then, clock out at the end; each worker in a valid sequence
   (a refusal is a failure). The job ids a terminal shows are read from the database;
-- two supervisors sign in and read pages and the registrations list.
+- two supervisors sign in and read pages and the registrations list;
+- an adversarial terminal (bench/soak_adversary.py) posts over-reports, backdated,
+  duplicated, foreign-site and malformed registrations, each certain to be refused, and
+  counts the answers by status and code.
 
 Faults, at fractions of the run: SIGKILL of a Celery worker (a replacement is started),
 a restart of the private Redis, the ERP simulator down (120 s in a 10-minute run, scaled
@@ -37,15 +40,18 @@ or failed, one processing-log entry each); every outbox message delivered, exact
 and in sequence per work order in the simulator's record; the dead-letter queue empty, or
 holding only the rejected message and those held behind it; manage.py verify_inventory;
 each soak order's quantities equal to the sum of its journals and to what the terminals
-reported; replays answered as replays; no HTTP 5xx outside the gunicorn restart window
-no terminal registration refused; p99 latency of terminal
-posts under --max-p99-ms.
+reported; replays answered as replays; no HTTP 5xx outside the gunicorn restart window;
+no terminal registration refused; p99 latency of terminal posts under --max-p99-ms; the
+adversary got no 5xx, every impossible post of it was refused and none stored; every job and
+order within the shop-floor limits (good + scrap <= started, started <= the previous
+operation's good output, completed <= quantity x (1 + tolerance)).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import http.client
 import io
 import json
@@ -78,6 +84,7 @@ from _common import (  # noqa: E402
     percentile,
     recreate_database,
 )
+from soak_adversary import Adversary, adversary_checks, flow_checks, seed_adversary  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mes_bench_soak"
 DEFAULT_SECONDS = 600
@@ -619,6 +626,7 @@ def seed() -> dict:
             site=site,
             pay_agreement=agreement,
         )
+    adversary_tokens = seed_adversary(site=site, agreement=agreement)
     for reason in ReasonCode.objects.filter(kind=ReasonKind.SCRAP):
         DefectReasonMapping.objects.get_or_create(
             defect=reason, defaults={"erp_reason_code": f"ERP-{reason.code}", "cost_center": "CC1"}
@@ -627,6 +635,7 @@ def seed() -> dict:
     return {
         "erp": Token.objects.get_or_create(user=users.get(username="erp"))[0].key,
         "operator": Token.objects.get_or_create(user=users.get(username="operator"))[0].key,
+        **adversary_tokens,
     }
 
 
@@ -670,6 +679,13 @@ class Soak:
         self.max_orders = int(self.seconds * 1.2) + 20
         self.created = 0
         self.errors: list[str] = []  # exceptions in load threads
+        self.adversary = Adversary(
+            self,
+            lambda token: Client(stack.web_port, "adversary", record, token),
+            tokens,
+            args.adversary_interval,
+            resources_of,
+        )
 
     def elapsed(self) -> float:
         return time.monotonic() - self.t0
@@ -923,6 +939,7 @@ class Soak:
                 self.record.count(f"registrations: {kind}")
                 with self.record.lock:
                     self.accepted_uuids.append(body["registration_uuid"])
+                self.adversary.observe(badge, body)
                 return True
             got = "no answer" if answer is None else f"{answer.status} {answer.body[:300]!r}"
             self.record.note(f"terminal {badge} {kind}: {got}")
@@ -1092,6 +1109,7 @@ class Soak:
         ]
         terminals = [self.guarded(f"worker-{i}", self.worker, i) for i in range(WORKERS)]
         supervisors = [self.guarded(f"supervisor-{i}", self.supervisor, i) for i in range(2)]
+        supervisors.append(self.guarded("adversary", self.adversary.run))
         while self.elapsed() < self.seconds:
             time.sleep(0.5)
         load_seconds = self.elapsed()
@@ -1633,6 +1651,10 @@ def report(soak: Soak, record: Record, result: dict, checks: list[Check]) -> Non
         end = f"-{w.end:.0f}" if w.end is not None and w.end != w.start else ""
         load.append((f"fault at {w.start:.0f}{end} s", f"{w.name} {w.detail}".rstrip()))
     print_table("LOAD", [(a, b, "") for a, b in load])
+    print_table(
+        "ADVERSARIAL TERMINAL (answers by status and code)",
+        [(a, b, "") for a, b in soak.adversary.table()],
+    )
     rows = [(c.name, c.value, {None: "info", True: "OK"}.get(c.ok, "FAIL")) for c in checks]
     print_table("INVARIANTS", rows)
     if record.notes:
@@ -1668,6 +1690,12 @@ def main() -> int:
         type=float,
         default=8000.0,
         help="limit of the p99 latency of terminal posts outside the gunicorn restart",
+    )
+    parser.add_argument(
+        "--adversary-interval",
+        type=float,
+        default=0.4,
+        help="seconds between the adversarial terminal's posts",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep-logs", action="store_true", help="keep the logs on success too")
@@ -1774,6 +1802,8 @@ def run(args, stack: Stack, env: dict, log_dir: Path) -> bool:
         *check_replays(record),
         *check_http(soak, record, args.max_p99_ms, log_dir),
         *check_workers(soak, stack, log_dir),
+        *(Check(*row) for row in adversary_checks(soak.adversary, record.samples)),
+        *(Check(*row) for row in flow_checks()),
         Check(
             "load drained within the bounded wait",
             f"{result['drain_seconds']:.0f} s (limit {args.drain_seconds:.0f} s)",
@@ -1783,12 +1813,18 @@ def run(args, stack: Stack, env: dict, log_dir: Path) -> bool:
         *scan_logs(log_dir),
     ]
     report(soak, record, result, checks)
-    with (log_dir / "samples.csv").open("w") as out:
-        out.write("who,what,status,seconds,at\n")
+    with (log_dir / "samples.csv").open("w", newline="") as out:
+        writer = csv.writer(out)  # the adversary's attack names hold commas
+        writer.writerow(("who", "what", "status", "seconds", "at"))
         for sample in record.samples:
-            out.write(
-                f"{sample.who},{sample.what},{sample.status},{sample.seconds:.4f},"
-                f"{sample.at - soak.t0:.2f}\n"
+            writer.writerow(
+                (
+                    sample.who,
+                    sample.what,
+                    sample.status,
+                    f"{sample.seconds:.4f}",
+                    f"{sample.at - soak.t0:.2f}",
+                )
             )
     failed = [c for c in checks if c.ok is False]
     print()
