@@ -243,7 +243,12 @@ def terminal(request, terminal):
     ]
     # One fresh UUID per form on the screen: a repeated tap re-sends the same one.
     running = [
-        {"job": open_job.job, "since": open_job.since, "uuid": uuid.uuid4()}
+        {
+            "job": open_job.job,
+            "since": open_job.since,
+            "finishes_order": open_job.finishes_order,
+            "uuid": uuid.uuid4(),
+        }
         for open_job in state.open_jobs
     ]
     return render(

@@ -103,20 +103,11 @@ def floor_history(orders: int = 1):
     floor.clock_in(worker, 0)
     for number in range(orders):
         order = floor.order(2)
-        job = floor.job(order, 10)
         start = 1 + number * 10
-        floor.post("start_job", at=start, badge_id=worker, job=job)
-        floor.post(
-            "report_progress",
-            at=start + 5,
-            badge_id=worker,
-            job=job,
-            quantity_good="2",
-            stops_job=True,
-        )
+        floor.run_route(order, 2, worker, at=start)
         floor.post(
             "report_as_finished",
-            at=start + 6,
+            at=start + 7,
             order=order,
             quantity_good="2",
             lot_number=f"BK-{number}",

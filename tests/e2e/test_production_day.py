@@ -14,7 +14,7 @@ from execution.choices import AttendanceStatus, RegistrationStatus
 from execution.models import AttendanceDay, RawRegistration
 from execution.services.terminal import worker_set_pin
 from integration.roles import OPERATOR, PLANNER, SUPERVISOR
-from orders.choices import OrderStatus
+from orders.choices import ConsumptionSetting, OrderStatus
 from orders.models import ProductionOrder
 from tests.execution.floor import make_floor
 from tests.test_celery_worker import start_worker
@@ -42,7 +42,11 @@ def worker_process():
 
 
 def test_a_production_day_from_plan_to_close(new_page, worker_process):
-    floor = make_floor()
+    # One operation: the terminal's resource makes the bike, and reports it as finished.
+    floor = make_floor(
+        settings=[ConsumptionSetting.ON_OPERATION_FEEDBACK],
+        lines=[("FRAME", "start", 10, "1"), ("GRIP", "production_finish", None, "2")],
+    )
     operator = floor.workers[0]
     worker_set_pin(worker=operator, pin="4711")
     terminal = floor.terminals[0]
@@ -58,6 +62,8 @@ def test_a_production_day_from_plan_to_close(new_page, worker_process):
     planner.get_by_label("Item", exact=True).select_option(label=str(floor.product))
     planner.get_by_label("Quantity").fill("5")
     planner.get_by_label("Site").select_option(label=floor.site.code)
+    # One more may be made, to cover the scrap.
+    planner.get_by_label("Over-delivery tolerance (%)").fill("20")
     planner.get_by_role("button", name="Create order").click()
     planner.get_by_role("button", name="Release", exact=True).click()
     expect(planner.locator(".message.success")).to_contain_text("is now Released")
@@ -74,8 +80,9 @@ def test_a_production_day_from_plan_to_close(new_page, worker_process):
     terminal_page.get_by_role("button", name="Clock in").click()
     expect(terminal_page.locator(".message.success")).to_contain_text("Registered: clock in")
     terminal_page.get_by_role("button", name=f"Start {job}").click()
-    # The start form offers the rest of the job.
+    # The start form offers the rest of the job; the operator starts one more for the scrap.
     expect(terminal_page.get_by_label("Quantity to start")).to_have_value("5")
+    terminal_page.get_by_label("Quantity to start").fill("6")
     terminal_page.get_by_role("button", name="Start", exact=True).click()
     expect(terminal_page.locator(".running")).to_contain_text(order.number)
     terminal_page.get_by_role("link", name="Report progress").click()

@@ -13,6 +13,7 @@ from execution.services.processing import registrations_process
 from execution.services.terminal import worker_set_pin
 from integration.roles import OPERATOR
 from inventory.choices import Tracking
+from orders.choices import ConsumptionSetting
 from tests.execution.floor import make_floor
 from tests.orders.helpers import reload
 
@@ -29,7 +30,13 @@ def _fits(page) -> None:
 
 
 def test_an_operator_works_a_job_at_the_terminal(new_page):
-    floor = make_floor(product_tracking=Tracking.LOT, stock=100)
+    # One operation: the terminal's resource makes the bike, and reports it as finished.
+    floor = make_floor(
+        product_tracking=Tracking.LOT,
+        stock=100,
+        settings=[ConsumptionSetting.ON_OPERATION_FEEDBACK],
+        lines=[("FRAME", "start", 10, "1"), ("GRIP", "production_finish", None, "2")],
+    )
     worker = floor.workers[0]
     worker_set_pin(worker=worker, pin="2468")
     order = floor.order(10)

@@ -509,7 +509,9 @@ def test_an_untracked_item_is_finished_without_a_lot_field(device, floor):
     job = _at_the_last_operation(floor, order)
     sign_in(device, floor)
     post(device, floor, "clock_in")
-    post(device, floor, "job_start", job.pk)
+    response = post(device, floor, "job_start", job.pk)
+    # Offered on the screen at the last operation.
+    assert url("finish", floor, job.pk) in response.content.decode()
     response = device.get(url("finish", floor, job.pk))
     assert "lot_number" not in response.context["form"].fields
     post(device, floor, "finish", job.pk, data={"quantity_good": "3", "quantity_scrap": "0"})
