@@ -18,7 +18,7 @@ from execution import selectors_dashboard as dashboard
 from execution.choices import JobKind, RegistrationKind, RegistrationStatus
 from execution.models import Job, RawRegistration, ReportAsFinishedLine, RouteCardLine
 from integration.roles import IT, OPERATOR, PLANNER, SUPERVISOR, roles_ensure
-from orders.choices import OrderStatus, ReasonKind
+from orders.choices import ConsumptionSetting, OrderStatus, ReasonKind
 from orders.models import ProductionOrder, ReasonCode
 from tests.execution.floor import DAY, make_floor
 from tests.pages import assert_constant_queries
@@ -80,14 +80,21 @@ def test_it_is_the_supervisors_start_page(supervisor):
 class Day:
     """2 March 2026 (times +01:00; the tests run in UTC, so 06:20 local is 05:20 UTC).
 
-    Order A (10): operation 10 on R1 reports 6 good + 1 scrap SCRATCH at 06:20 and 3 good at
-    07:10; operation 20 on R2 reports 5 good + 2 scrap DENT at 07:20; report as finished of 4
-    good + 1 scrap DENT at 07:30. Order B (5) is released for later today+1h; order C (5) is
-    created with a start that passed at 05:00.
+    A route of two operations. Order A (10): operation 10 on R1 reports 6 good + 1 scrap
+    SCRATCH at 06:20 and 3 good at 07:10; operation 20 on R2 (the last) reports 5 good + 2
+    scrap DENT at 07:20; report as finished of 4 good + 1 scrap DENT at 07:30. Order B (5) is
+    released for later today+1h; order C (5) is created with a start that passed at 05:00.
     """
 
     def __init__(self):
-        self.floor = floor = make_floor()
+        self.floor = floor = make_floor(
+            settings=[ConsumptionSetting.ON_OPERATION_FEEDBACK] * 2,
+            lines=[
+                ("FRAME", "start", 10, "1"),
+                ("WHEEL", "operation_finish", 20, "2"),
+                ("GRIP", "production_finish", None, "2"),
+            ],
+        )
         self.dent = ReasonCode.objects.create(
             code=f"{floor.site.code}-DENT", description="Dented", kind=ReasonKind.SCRAP
         )
@@ -133,7 +140,7 @@ class Day:
             quantity_good="4",
             quantity_scrap="1",
             reason_code=self.dent.code,
-            terminal=floor.terminals[2].code,
+            terminal=floor.terminals[1].code,
         )
         summary = floor.process()
         assert summary.failed == 0, summary
@@ -179,16 +186,16 @@ def test_the_selectors_add_up_the_day(day):
         ("closed", 0),
         ("canceled", 0),
     ]
-    # Late: C's start passed at 05:00 (+01:00); A's planned end is 06:00 + 3 x 10 x 1.5 min.
+    # Late: C's start passed at 05:00 (+01:00); A's planned end is 06:00 + 2 x 10 x 1.5 min.
     now = DAY + timedelta(hours=3)
     late = dashboard.late_orders(now=now)
     assert late.count == 2
     assert [(r.number, r.what, r.planned_minutes, r.late_by) for r in late.rows] == [
         (day.c.number, "Start passed", 0, timedelta(hours=4)),
-        (day.a.number, "Planned end passed", 45, timedelta(hours=2, minutes=15)),
+        (day.a.number, "Planned end passed", 30, timedelta(hours=2, minutes=30)),
     ]
     # Before A's planned end only C is late.
-    assert dashboard.late_orders(now=DAY + timedelta(minutes=30)).count == 1
+    assert dashboard.late_orders(now=DAY + timedelta(minutes=20)).count == 1
 
 
 def test_another_day_shows_nothing_of_it(day):
