@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from integration.roles import SUPERVISOR
-from orders.choices import ReasonKind
+from orders.choices import ConsumptionSetting, ReasonKind
 from orders.models import ReasonCode
 from tests.execution.floor import make_floor
 
@@ -24,8 +24,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def a_morning():
     """Two running orders over the last hours with scrap of three reasons, one order released
-    for later and one created whose start has passed."""
-    floor = make_floor(workers=2)
+    for later and one created whose start has passed. A route of two operations: each
+    operation reports no more than it started, operation 20 starts what operation 10 output,
+    and the report as finished takes operation 20's (the last) output."""
+    floor = make_floor(
+        workers=2,
+        settings=[ConsumptionSetting.ON_OPERATION_FEEDBACK] * 2,
+        lines=[
+            ("FRAME", "start", 10, "1"),
+            ("WHEEL", "operation_finish", 20, "2"),
+            ("GRIP", "production_finish", None, "2"),
+        ],
+    )
     now = timezone.now()
 
     def ago(minutes):
@@ -59,7 +69,8 @@ def a_morning():
             floor.post("report_progress", at=ago(at), badge_id=worker, job=job, **fields)
 
     run(ann, running, 10, 390, [(330, 8, 1, scratch), (270, 7, 2, dent), (210, 6, 0, None)])
-    run(ann, running, 20, 200, [(150, 9, 3, dent), (90, 6, 1, paint), (40, 4, 0, None)])
+    # Operation 10 output 21 of the 24: operation 20 reports 17 good + 4 scrap of them.
+    run(ann, running, 20, 200, [(150, 9, 3, dent), (90, 5, 1, paint), (40, 3, 0, None)])
     run(bob, second, 10, 290, [(240, 5, 0, None), (180, 4, 1, dent)])
     run(bob, second, 20, 170, [(100, 6, 2, scratch)])
     floor.post(
@@ -69,7 +80,7 @@ def a_morning():
         quantity_good="10",
         quantity_scrap="1",
         reason_code=dent.code,
-        terminal=floor.terminals[2].code,
+        terminal=floor.terminals[1].code,
     )
     summary = floor.process()
     assert summary.failed == 0, summary
