@@ -10,7 +10,7 @@ name + "_su"; both must start with mes_bench), migrates them, and starts the hub
 (2 workers) and the scale unit's (1 worker), each on its own database. Untimed, on the hub:
 two twin plants (tests/execution/floor.py), plant A run by scale unit BENCH, plant B by the
 hub itself; 20 orders released on each; the scale unit takes its packages (sync_hub). The
-same shift (tests/integration/test_scale_unit_deployments.shift) is generated for both.
+same shift (`shift` below: one that can be true at the door) is generated for both.
 
 Timed, in this order:
 1. single deployment: plant B's registrations POSTed to the hub (lists of 100, as a
@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -60,6 +61,12 @@ def _env(database_url: str, var_dir: Path, **extra) -> dict:
         "DATABASE_URL": database_url,
         "MES_VAR_DIR": str(var_dir),
         "MES_PROCESSOR_NUDGE": "0",
+        # The shift is the test floor's day (tests/execution/floor.py DAY), months back: the
+        # door's backdating window would refuse it (docs/execution.md). Off on both sides.
+        "MES_REGISTRATION_BACKDATING_HOURS": "0",
+        # The scale unit's token is the last line a manage.py shell prints
+        # (tests/integration/deployments.py); django-axes logs its start at INFO after it.
+        "LOG_LEVEL": "WARNING",
         **extra,
     }
     env.pop("REDIS_URL", None)  # files for queue and cache: nothing shared between the two
@@ -128,6 +135,51 @@ def _post_all(url: str, token: str, bodies: list[dict], batch: int = 100) -> Non
             sys.exit(f"refused: {refused[:2]}")
 
 
+def shift(floor, orders, *, progress: int, breaks: int = 0) -> list[dict]:
+    """Registrations of one shift that can be true at the door (docs/execution.md, the
+    quantity limits): worker i runs order i's three operations; each starts what the one
+    before output (the first the order quantity, progress + 3), reports it one good unit at a
+    time and one scrapped with a reason at the end; then reports the last operation's good
+    output (progress) as finished and clocks out. The first `breaks` workers take a break."""
+    bodies = []
+    for index, order in enumerate(orders):
+        badge = floor.workers[index].badge_id
+        minute = 0.0
+
+        def add(kind, **fields):
+            nonlocal minute
+            minute += 0.05
+            bodies.append(
+                {
+                    "registration_uuid": str(uuid.uuid4()),
+                    "kind": kind,
+                    "occurred_at": floor.at(minute).isoformat(),
+                    **fields,
+                }
+            )
+
+        add("clock_in", badge_id=badge)
+        if index < breaks:
+            add("break_start", badge_id=badge)
+            add("break_stop", badge_id=badge)
+        for step, operation in enumerate((10, 20, 30)):
+            job = floor.job(order, operation).pk
+            add("start_job", badge_id=badge, job=job)  # the rest: what may start here
+            for _ in range(progress + 2 - step):
+                add("report_progress", badge_id=badge, job=job, quantity_good="1")
+            add(
+                "report_progress",
+                badge_id=badge,
+                job=job,
+                quantity_scrap="1",
+                reason_code=floor.scrap_reason.code,
+                completes_job=True,
+            )
+        add("report_as_finished", order=order.number, quantity_good=str(progress))
+        add("clock_out", badge_id=badge)
+    return bodies
+
+
 class _Template:
     """What tests.integration.deployments.ScaleUnitDeployment asks of its database."""
 
@@ -150,9 +202,10 @@ def main() -> None:
     su_url_db = urlunparse(parsed._replace(path=f"/{database_name(hub_url_db)}_su"))
     database_name(su_url_db)
     backlog_size = int(args.outage_minutes * args.rate)
-    # Shift per order: 1 clock-in + 3 x (start + progress + scrap) + finish + clock-out.
-    progress = max(1, (backlog_size // ORDERS - 9) // 3)
-    breaks = max(0, min(ORDERS, (backlog_size - ORDERS * (3 * progress + 9)) // 2))
+    # Shift per order: clock-in, 3 starts, 3 x progress + 3 good and 3 scrap reports, finish,
+    # clock-out.
+    progress = max(1, (backlog_size // ORDERS - 12) // 3)
+    breaks = max(0, min(ORDERS, (backlog_size - ORDERS * (3 * progress + 12)) // 2))
 
     work = Path(tempfile.mkdtemp(prefix="mes-bench-su-"))
     for url in (hub_url_db, su_url_db):
@@ -180,12 +233,11 @@ def main() -> None:
     from orders.models import ProductionOrder
     from tests.execution.floor import make_floor
     from tests.integration.deployments import ScaleUnitDeployment
-    from tests.integration.test_scale_unit_deployments import shift
 
     roles_ensure()
     # Stock for every order's consumption; scrap reasons mapped to the ERP's, as in a
     # configured plant (unmapped, every scrap message would be dead-lettered with an alert).
-    stock = 10 * progress * ORDERS
+    stock = 10 * (progress + 3) * ORDERS
     plant_a = make_floor(workers=ORDERS, stock=stock)
     plant_b = make_floor(workers=ORDERS, stock=stock)
     for plant in (plant_a, plant_b):
@@ -193,8 +245,9 @@ def main() -> None:
             defect=plant.scrap_reason, erp_reason_code="SCR-01", cost_center="CC-100"
         )
     registered = scale_unit_register(code="BENCH", sites=[plant_a.site])
-    orders_a = [plant_a.order(quantity=progress) for _ in range(ORDERS)]
-    orders_b = [plant_b.order(quantity=progress) for _ in range(ORDERS)]
+    # Each operation scraps one: the order starts three more than it finishes.
+    orders_a = [plant_a.order(quantity=progress + 3) for _ in range(ORDERS)]
+    orders_b = [plant_b.order(quantity=progress + 3) for _ in range(ORDERS)]
     bodies_a = shift(plant_a, orders_a, progress=progress, breaks=breaks)
     bodies_b = shift(plant_b, orders_b, progress=progress, breaks=breaks)
     hub_token = Token.objects.get(user=plant_b.user).key
