@@ -107,3 +107,16 @@ def test_a_throttled_write_is_not_kept_under_its_key(settings):
     settings.MES_API_THROTTLE_RATES = {**settings.MES_API_THROTTLE_RATES, "operator": "9/min"}
     again = client.post("/api/v1/registrations/", body, format="json")
     assert again.status_code == 400 and "Idempotent-Replayed" not in again  # run, not replayed
+
+
+def test_the_api_serves_calls_while_the_throttles_cache_is_down(settings):
+    """Found by the soak: while Redis restarted, every throttled call answered 500. A throttle
+    is a guard, not a dependency: without its cache the call is served."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    client = token_client(role_user(ERP_INTEGRATION))
+    assert client.get("/api/v1/work-orders/NO-SUCH/").status_code == 404
