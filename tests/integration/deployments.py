@@ -99,6 +99,8 @@ class ScaleUnitDeployment:
             "DATABASE_URL": self.database_url,
             "MES_VAR_DIR": str(workdir / "var"),
             "MES_PROCESSOR_NUDGE": "0",
+            # The floor tests play a fixed day in the past (tests/execution/floor.py).
+            "MES_REGISTRATION_BACKDATING_HOURS": "0",
         }
         # Its own queue and cache (files), nothing shared with the hub's Redis.
         self.env.pop("REDIS_URL", None)

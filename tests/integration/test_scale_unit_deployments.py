@@ -83,10 +83,17 @@ def plant(hub, su_template, tmp_path):
         unit.drop()
 
 
+# What the orders of a shift allow over their quantity: operation 10 makes 3 more (shift()).
+SHIFT_TOLERANCE = D(150)
+
+
 def shift(floor, orders, *, progress: int, breaks: int = 0) -> list[dict]:
     """Registrations of one shift: worker i runs order i's three operations, reporting one
     good unit at a time and one scrapped with a reason at the end of each, then reports the
-    order as finished and clocks out. The first `breaks` workers take a break first."""
+    order as finished and clocks out. The first `breaks` workers take a break first.
+
+    Each operation makes one more than the next one needs (its scrap): operation 10 starts
+    `progress` + 3, so the orders allow that over-delivery (SHIFT_TOLERANCE)."""
     bodies = []
     for index, order in enumerate(orders):
         badge = floor.workers[index].badge_id
@@ -108,15 +115,16 @@ def shift(floor, orders, *, progress: int, breaks: int = 0) -> list[dict]:
         if index < breaks:
             add("break_start", badge_id=badge)
             add("break_stop", badge_id=badge)
-        for operation in (10, 20, 30):
+        for extra, operation in ((3, 10), (2, 20), (1, 30)):
             job = floor.job(order, operation).pk
-            add("start_job", badge_id=badge, job=job)
+            add("start_job", badge_id=badge, job=job, quantity=str(progress + extra))
             for _ in range(progress):
                 add("report_progress", badge_id=badge, job=job, quantity_good="1")
             add(
                 "report_progress",
                 badge_id=badge,
                 job=job,
+                quantity_good=str(extra - 1),
                 quantity_scrap="1",
                 reason_code=floor.scrap_reason.code,
                 completes_job=True,
@@ -166,7 +174,7 @@ def backlog_to_hub(output: str) -> int:
 
 def test_release_on_the_hub_runs_on_the_scale_unit_and_reports_back(plant):
     floor, unit = plant
-    order = floor.order(quantity=2)
+    order = floor.order(quantity=2, over_delivery_tolerance_pct=SHIFT_TOLERANCE)
     assert "1 package(s) taken, 1 applied" in unit.sync()
 
     # The job is on the scale unit, with its hub id, in the order's Released state.
@@ -236,7 +244,7 @@ def test_release_on_the_hub_runs_on_the_scale_unit_and_reports_back(plant):
 
 def test_hub_owned_data_is_read_only_on_the_scale_unit(plant):
     floor, unit = plant
-    order = floor.order(quantity=2)
+    order = floor.order(quantity=2, over_delivery_tolerance_pct=SHIFT_TOLERANCE)
     unit.sync()
     # Services refuse.
     output = unit.manage(
@@ -281,7 +289,7 @@ def test_a_force_close_on_the_hub_stops_new_starts_on_the_scale_unit(plant):
     order = floor.order(quantity=4)
     unit.sync()
     first, second = floor.workers[:2]
-    job = floor.job(order, 10).pk
+    job, gate = floor.job(order, 10).pk, floor.job(order, 30).pk
 
     def body(kind, minute, badge, **fields):
         return {
@@ -297,7 +305,26 @@ def test_a_force_close_on_the_hub_stops_new_starts_on_the_scale_unit(plant):
         [
             body("clock_in", 1, first),
             body("clock_in", 1, second),
-            body("start_job", 2, first, job=job, quantity="2"),
+            # Two units through operations 10 and 20; at the last one (the gate) when the
+            # ERP force closes.
+            *(
+                entry
+                for minute, operation in ((1.2, 10), (1.5, 20))
+                for entry in (
+                    body(
+                        "start_job", minute, first, job=floor.job(order, operation).pk, quantity="2"
+                    ),
+                    body(
+                        "report_progress",
+                        minute + 0.1,
+                        first,
+                        job=floor.job(order, operation).pk,
+                        quantity_good="2",
+                        stops_job=True,
+                    ),
+                )
+            ),
+            body("start_job", 2, first, job=gate, quantity="2"),
         ],
     )
     unit.sync()
@@ -311,13 +338,13 @@ def test_a_force_close_on_the_hub_stops_new_starts_on_the_scale_unit(plant):
         "/api/v1/registrations/", body("start_job", 3, second, job=job), headers=new_key()
     )
     assert (status, answer["code"]) == (409, "job_start_blocked"), answer
-    # The unit in progress finishes there; the hub closes the order and tells the floor.
+    # The units at the gate finish there; the hub closes the order and tells the floor.
     finished = body("report_as_finished", 5, first, order=order.number, quantity_good="2")
     del finished["badge_id"]
     post_to_scale_unit(
         unit,
         [
-            body("report_progress", 4, first, job=job, quantity_good="2", completes_job=True),
+            body("report_progress", 4, first, job=gate, quantity_good="2", completes_job=True),
             finished,
         ],
     )
@@ -352,7 +379,9 @@ def _status(opener, url: str) -> int:
 
 def test_link_cut_the_floor_goes_on_and_everything_arrives_once_in_order(plant, hub):
     floor, unit = plant
-    orders = [floor.order(quantity=30) for _ in range(10)]
+    orders = [
+        floor.order(quantity=30, over_delivery_tolerance_pct=SHIFT_TOLERANCE) for _ in range(10)
+    ]
     assert "10 package(s) taken, 10 applied" in unit.sync()
 
     hub.stop()
@@ -392,7 +421,9 @@ def test_link_cut_the_floor_goes_on_and_everything_arrives_once_in_order(plant, 
 
     # A single deployment, same registrations on a twin plant posted to the hub directly.
     twin = make_floor(workers=10)
-    twin_orders = [twin.order(quantity=30) for _ in range(10)]
+    twin_orders = [
+        twin.order(quantity=30, over_delivery_tolerance_pct=SHIFT_TOLERANCE) for _ in range(10)
+    ]
     twin_bodies = shift(twin, twin_orders, progress=30, breaks=5)
     for start in range(0, len(twin_bodies), 500):
         response = twin.client.post(
@@ -435,7 +466,7 @@ def test_the_scale_units_own_worker_and_beat_keep_it_in_sync(plant):
     floor, unit = plant
     worker = unit.start_worker_and_beat(seconds=1)
     try:
-        order = floor.order(quantity=2)
+        order = floor.order(quantity=2, over_delivery_tolerance_pct=SHIFT_TOLERANCE)
         wait_for(
             lambda: (
                 unit.query(f"SELECT COUNT(*) FROM execution_job WHERE order_id = {order.pk}")[0][0]
