@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from integration.models import ForceCloseRequest
-from orders.choices import OrderStatus
+from orders.choices import ConsumptionSetting, OrderStatus
 from tests.api import new_key
 from tests.execution.floor import make_floor
 from tests.orders.helpers import reload
@@ -18,7 +18,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_force_close_lets_the_unit_in_progress_finish_and_refuses_new_starts():
-    floor = make_floor(workers=2)
+    # One operation, the gate: the unit there finishes and is reported as finished.
+    floor = make_floor(
+        workers=2,
+        settings=[ConsumptionSetting.ON_OPERATION_FEEDBACK],
+        lines=[("FRAME", "start", 10, "1"), ("GRIP", "production_finish", None, "2")],
+    )
     first, second = floor.workers
     order = floor.order(10)
     job = floor.job(order, 10)

@@ -605,11 +605,13 @@ def test_process_pending_now_runs_in_a_worker_and_reports_its_counts(client, set
     try:
         deadline = time.monotonic() + 90
         drain(deadline)
-        floor = make_floor(stock=0)
+        floor = make_floor(stock=3)
         for badge in floor.workers:
             floor.clock_in(badge, 0)
-        # No stock: the job's start consumption fails and holds its order's lane.
+        # The frames are written off after the start was accepted: its start consumption
+        # fails and holds its order's lane.
         floor.post("start_job", at=1, badge_id=floor.workers[0], job=floor.job(floor.order(3), 10))
+        floor.write_off("FRAME", 3)
         waiting = RawRegistration.objects.filter(status=RegistrationStatus.NEW).count()
         signed_in(client, SUPERVISOR)
 
@@ -638,10 +640,11 @@ def test_process_pending_now_runs_in_a_worker_and_reports_its_counts(client, set
 
 def test_the_processor_reports_its_progress_to_a_plain_callback(settings):
     settings.MES_PROCESSOR_NUDGE = False
-    floor = make_floor(stock=0)
+    floor = make_floor(stock=3)
     for badge in floor.workers:
         floor.clock_in(badge, 0)
     floor.post("start_job", at=1, badge_id=floor.workers[0], job=floor.job(floor.order(3), 10))
+    floor.write_off("FRAME", 3)  # after acceptance: the start fails in processing
     calls = []
 
     summary = registrations_process(on_progress=lambda done, total: calls.append((done, total)))
