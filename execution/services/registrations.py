@@ -103,6 +103,8 @@ class RegistrationInput:
     note: str = ""
     # A bundle's start quantity per job, filled in by the checks.
     start_quantities: dict[int, Decimal] = field(default_factory=dict)
+    # Whether the door checks stock (not for what a scale unit's floor already did).
+    check_stock: bool = True
 
 
 @dataclass
@@ -418,7 +420,11 @@ def _check_start(data: RegistrationInput, job: Job, quantity: Decimal | None) ->
             job=job.pk,
             startable=allowed.startable,
         )
-    shortages = limits.start_shortages(job=job, quantity=quantity, started=allowed.started)
+    shortages = (
+        limits.start_shortages(job=job, quantity=quantity, started=allowed.started)
+        if data.check_stock
+        else []
+    )
     if shortages:
         raise _conflict(
             f"Job {job} cannot start {_show(quantity)}: {'; '.join(shortages)}.",
@@ -518,6 +524,8 @@ def _check_consume_material(data: RegistrationInput) -> None:
                 returnable=returnable,
             )
         return
+    if not data.check_stock:
+        return
     shortage = limits.consumption_shortage(
         material=material,
         quantity=data.quantity,
@@ -531,6 +539,12 @@ def _check_consume_material(data: RegistrationInput) -> None:
             material_line=material.line_number,
             shortages=shortage,
         )
+
+
+def from_scale_unit(source: str) -> bool:
+    """A registration a scale unit forwards: its floor already judged it (its own window and
+    limits) and it already happened there."""
+    return source.startswith("scale-unit:")
 
 
 def _check_time(at: datetime | None, source: str) -> None:
@@ -548,7 +562,7 @@ def _check_time(at: datetime | None, source: str) -> None:
             occurred_at=at.isoformat(),
         )
     hours = settings.MES_REGISTRATION_BACKDATING_HOURS
-    if hours and not source.startswith("scale-unit:") and at < now - timedelta(hours=hours):
+    if hours and not from_scale_unit(source) and at < now - timedelta(hours=hours):
         raise _refuse(
             f"occurred_at is more than {hours} hours ago: a supervisor enters older events.",
             "occurred_at_too_old",
@@ -562,6 +576,9 @@ def registration_check(data: RegistrationInput, *, source: str = "terminal") -> 
     if kind not in K.values:
         raise _refuse(f"Unknown registration kind {kind!r}.", "kind_unknown", kind=kind)
     _check_time(data.occurred_at, source)
+    # A scale unit holds no stock: what its floor did is not refused for stock at the hub
+    # (processing fails it, for a supervisor, if the stock really is missing).
+    data.check_stock = not from_scale_unit(source)
     if kind in WORKER_KINDS and data.worker is None:
         raise _refuse(f"A {kind} registration names its worker.", "worker_required")
     if data.terminal is not None:

@@ -365,3 +365,22 @@ def test_a_scale_unit_forwards_registrations_older_than_the_window(floor, settin
         source="scale-unit:PLANT2",
     )
     assert not accepted.replayed
+
+
+def test_a_scale_units_start_is_not_refused_for_stock_at_the_hub():
+    """The scale unit's floor started it (it holds no stock to check): refusing it at the hub
+    would leave the two apart. Processing fails it if the stock really is missing, and a
+    supervisor sees it in the processing log."""
+    floor = make_floor(stock=0)
+    order = floor.order(3)
+    worker = floor.workers[0]
+    for kind, job in (("clock_in", None), ("start_job", floor.job(order, 10))):
+        registration_accept(
+            data=RegistrationInput(
+                uuid=uuid.uuid4(), kind=kind, occurred_at=floor.at(1), worker=worker, job=job
+            ),
+            source="scale-unit:PLANT2",
+        )
+    floor.process()
+    start = RawRegistration.objects.get(kind="start_job")
+    assert (start.status, start.error_code) == ("failed", "insufficient_stock")
