@@ -102,7 +102,7 @@ def late_orders(*, now: datetime, site: Site | None = None) -> QuerySet[Producti
 
 def _last(kinds, field: str = "kind", *, now: datetime):
     """The worker's last registration of these kinds up to now (canceled ones aside), as the
-    registration service reads a worker's state (registrations.worker_clocked_in...)."""
+    registration service reads a worker's state (worker_timeline.worker_clocked_in...)."""
     return Subquery(
         RawRegistration.objects.filter(
             worker_id=OuterRef("pk"), kind__in=kinds, occurred_at__lte=now

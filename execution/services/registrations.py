@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Max, Q, When
+from django.db.models import Q
 from django.utils import timezone
 
 from inventory.choices import Tracking
@@ -51,7 +51,14 @@ from ..models import (
 )
 from . import limits
 from .nudge import processor_nudge
-from .worker_timeline import Contradiction, Move, Shift, step
+from .worker_timeline import (
+    Contradiction,
+    Move,
+    last_of,
+    shift_at,
+    step,
+    worker_open_job_ids,
+)
 
 K = RegistrationKind
 # Orders on which the floor may report.
@@ -153,54 +160,7 @@ def lane_of(*, order_id: int | None, worker_id: int | None) -> str:
     return f"worker:{worker_id}"
 
 
-# --- The worker's and the job's state at a point in time --------------------------------------
-
-
-def _alive(worker: Worker, at: datetime):
-    return RawRegistration.objects.filter(worker=worker, occurred_at__lte=at).exclude(
-        status=RegistrationStatus.CANCELED
-    )
-
-
-def _last_of(worker: Worker, at: datetime, kinds) -> RawRegistration | None:
-    return _alive(worker, at).filter(kind__in=kinds).order_by("-occurred_at", "-id").first()
-
-
-def worker_clocked_in(worker: Worker, at: datetime) -> bool:
-    last = _last_of(worker, at, (K.CLOCK_IN, K.CLOCK_OUT))
-    return last is not None and last.kind == K.CLOCK_IN
-
-
-def worker_on_break(worker: Worker, at: datetime) -> bool:
-    last = _last_of(worker, at, (K.BREAK_START, K.BREAK_STOP, K.CLOCK_OUT))
-    return last is not None and last.kind == K.BREAK_START
-
-
-def worker_indirect_activity(worker: Worker, at: datetime) -> IndirectActivity | None:
-    last = _last_of(worker, at, (K.INDIRECT_START, K.INDIRECT_STOP, K.CLOCK_OUT))
-    if last is not None and last.kind == K.INDIRECT_START:
-        return last.indirect_activity
-    return None
-
-
-def worker_open_job_ids(worker: Worker, at: datetime) -> list[int]:
-    """Jobs the worker started and has not stopped by then, in one aggregate query."""
-    rows = (
-        _alive(worker, at)
-        .filter(job__isnull=False)
-        .filter(Q(kind__in=JOB_START_KINDS) | Q(stops_job=True))
-        .values("job_id")
-        .annotate(
-            last_start=Max(Case(When(kind__in=JOB_START_KINDS, then="occurred_at"))),
-            last_stop=Max(Case(When(stops_job=True, then="occurred_at"))),
-        )
-    )
-    return sorted(
-        row["job_id"]
-        for row in rows
-        if row["last_start"] is not None
-        and (row["last_stop"] is None or row["last_stop"] < row["last_start"])
-    )
+# --- The job's state at a point in time -------------------------------------------------------
 
 
 def job_started(job: Job, at: datetime) -> bool:
@@ -216,7 +176,7 @@ def attendance_day_locked(worker: Worker, at: datetime) -> bool:
     registration belongs to the day of its own date and, inside a shift, to the day of the
     shift's clock-in (a night shift is paid on the day it started)."""
     days = {timezone.localdate(at)}
-    last = _last_of(worker, at, (K.CLOCK_IN, K.CLOCK_OUT))
+    last = last_of(worker, at, (K.CLOCK_IN, K.CLOCK_OUT))
     if last is not None and last.kind == K.CLOCK_IN:
         days.add(timezone.localdate(last.occurred_at))
     return AttendanceDay.objects.filter(
@@ -277,17 +237,6 @@ def _check_reason(data: RegistrationInput) -> None:
             )
 
 
-def _shift_at(worker: Worker, at: datetime) -> tuple[Shift, IndirectActivity | None]:
-    indirect = worker_indirect_activity(worker, at)
-    shift = Shift(
-        clocked_in=worker_clocked_in(worker, at),
-        on_break=worker_on_break(worker, at),
-        indirect_id=indirect.pk if indirect else None,
-        open_jobs=dict.fromkeys(worker_open_job_ids(worker, at)),
-    )
-    return shift, indirect
-
-
 def _moves(data: RegistrationInput) -> list[Move]:
     if data.kind == K.BUNDLE:
         return [Move(kind=K.BUNDLE, job_id=job.pk, bundle_uuid=data.uuid) for job in data.jobs]
@@ -318,7 +267,7 @@ def _check_worker_state(data: RegistrationInput) -> None:
             date=timezone.localdate(at),
         )
     badge = worker.badge_id
-    shift, indirect = _shift_at(worker, at)
+    shift, indirect = shift_at(worker, at)
     try:
         for move in _moves(data):
             shift = step(shift, move, badge=badge)

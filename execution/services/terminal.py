@@ -18,7 +18,7 @@ from orders.models import Resource
 from ..choices import JOB_START_KINDS, JobKind, JobStatus, RegistrationStatus
 from ..models import IndirectActivity, Job, RawRegistration, Worker
 from .limits import last_operations
-from .registrations import (
+from .worker_timeline import (
     worker_clocked_in,
     worker_indirect_activity,
     worker_on_break,

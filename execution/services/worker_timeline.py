@@ -9,9 +9,13 @@ the worker is on another job since).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from uuid import UUID
 
-from ..choices import JOB_KINDS, JOB_START_KINDS, RegistrationKind
+from django.db.models import Case, Max, Q, When
+
+from ..choices import JOB_KINDS, JOB_START_KINDS, RegistrationKind, RegistrationStatus
+from ..models import IndirectActivity, RawRegistration, Worker
 
 K = RegistrationKind
 
@@ -134,3 +138,65 @@ def _start(shift: Shift, move: Move, badge: str) -> Shift:
             open_jobs=",".join(map(str, others)),
         )
     return replace(shift, open_jobs={**shift.open_jobs, move.job_id: move.bundle_uuid})
+
+
+# --- The worker's state at a point in time, from the registrations accepted ------------------
+
+
+def _alive(worker: Worker, at: datetime):
+    return RawRegistration.objects.filter(worker=worker, occurred_at__lte=at).exclude(
+        status=RegistrationStatus.CANCELED
+    )
+
+
+def last_of(worker: Worker, at: datetime, kinds) -> RawRegistration | None:
+    return _alive(worker, at).filter(kind__in=kinds).order_by("-occurred_at", "-id").first()
+
+
+def worker_clocked_in(worker: Worker, at: datetime) -> bool:
+    last = last_of(worker, at, (K.CLOCK_IN, K.CLOCK_OUT))
+    return last is not None and last.kind == K.CLOCK_IN
+
+
+def worker_on_break(worker: Worker, at: datetime) -> bool:
+    last = last_of(worker, at, (K.BREAK_START, K.BREAK_STOP, K.CLOCK_OUT))
+    return last is not None and last.kind == K.BREAK_START
+
+
+def worker_indirect_activity(worker: Worker, at: datetime) -> IndirectActivity | None:
+    last = last_of(worker, at, (K.INDIRECT_START, K.INDIRECT_STOP, K.CLOCK_OUT))
+    if last is not None and last.kind == K.INDIRECT_START:
+        return last.indirect_activity
+    return None
+
+
+def worker_open_job_ids(worker: Worker, at: datetime) -> list[int]:
+    """Jobs the worker started and has not stopped by then, in one aggregate query."""
+    rows = (
+        _alive(worker, at)
+        .filter(job__isnull=False)
+        .filter(Q(kind__in=JOB_START_KINDS) | Q(stops_job=True))
+        .values("job_id")
+        .annotate(
+            last_start=Max(Case(When(kind__in=JOB_START_KINDS, then="occurred_at"))),
+            last_stop=Max(Case(When(stops_job=True, then="occurred_at"))),
+        )
+    )
+    return sorted(
+        row["job_id"]
+        for row in rows
+        if row["last_start"] is not None
+        and (row["last_stop"] is None or row["last_stop"] < row["last_start"])
+    )
+
+
+def shift_at(worker: Worker, at: datetime) -> tuple[Shift, IndirectActivity | None]:
+    """The worker's state at `at` (and the indirect activity running then, if any)."""
+    indirect = worker_indirect_activity(worker, at)
+    shift = Shift(
+        clocked_in=worker_clocked_in(worker, at),
+        on_break=worker_on_break(worker, at),
+        indirect_id=indirect.pk if indirect else None,
+        open_jobs=dict.fromkeys(worker_open_job_ids(worker, at)),
+    )
+    return shift, indirect

@@ -40,7 +40,7 @@ from execution.models import (
     RouteCardLine,
 )
 from execution.services.limits import counted
-from execution.services.registrations import worker_open_job_ids
+from execution.services.worker_timeline import worker_open_job_ids
 from integration.choices import MessageKind
 from integration.models import MaterialIssueBatch, OutboxMessage
 from inventory.services import inventory_verify
