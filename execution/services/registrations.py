@@ -3,7 +3,11 @@ time the event happened, store, answer at once. The processor (processing.py) do
 
 State is read from the registrations already accepted (not only the processed ones): a
 terminal posts "start" and "progress" seconds apart, long before the processor runs. It is
-evaluated at the event's own time, so a terminal that was offline may post its backlog late.
+evaluated at the event's own time, so a terminal that was offline may post its backlog late,
+and against what came after it: the worker's later registrations must still follow
+(worker_timeline.py), and a quantity must fit the material's flow from its time on
+(limits.py). What is checked is locked first (_lock_flow), so concurrent posts cannot both
+pass. Who may post what is senders.py's, checked before.
 """
 
 from __future__ import annotations
