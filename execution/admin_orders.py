@@ -19,6 +19,7 @@ from orders.choices import Transition
 from orders.models import ProductionOrder
 
 from .selectors import release_shortages_to_confirm
+from .services.order_changes import order_change, order_material_add, order_material_remove
 
 
 def _shortages_text(shortages) -> str:
@@ -26,6 +27,11 @@ def _shortages_text(shortages) -> str:
 
 
 class ReleaseConfirmingOrderAdmin(ProductionOrderAdmin):
+    # Changes go through execution's use case: a released order's reservations and job
+    # plans follow its quantity and material lines.
+    change_order = staticmethod(order_change)
+    add_material = staticmethod(order_material_add)
+    remove_material = staticmethod(order_material_remove)
     actions = [
         "release_selected",
         "release_selected_with_shortages",

@@ -34,6 +34,7 @@ from .selectors import (
     production_order_list,
     release_shortages_to_confirm,
 )
+from .services.order_changes import order_change
 
 PAGE_SIZE = 50
 VIEW = "orders.view_productionorder"
@@ -251,7 +252,8 @@ def order_edit(request, pk: int):
             messages.info(request, f"Nothing changed on order {order.number}.")
             return redirect("planner:order_detail", pk=order.pk)
         try:
-            order = order_services.production_order_update(
+            # The change use case re-syncs a released order's reservations and jobs.
+            order = order_change(
                 order=order,
                 actor=order_services.Actor(user=request.user),
                 reason="changed on the planner page",

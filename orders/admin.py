@@ -231,6 +231,11 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("item",)
     inlines = [MaterialInline, NewMaterialInline, StepInline, TransitionLogInline]
     actions = ["release_selected", "cancel_selected", "close_selected"]
+    # The change services; execution's admin (admin_orders.py), registered in place of this
+    # one, sets its own change use case, which also re-syncs reservations and jobs.
+    change_order = staticmethod(services.production_order_update)
+    add_material = staticmethod(services.production_order_material_add)
+    remove_material = staticmethod(services.production_order_material_remove)
     quantity_fields = (
         "status",
         "quantity_in_progress",
@@ -284,7 +289,7 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
             return
         changes = {f: form.cleaned_data[f] for f in form.changed_data if f != "number"}
         if changes:
-            services.production_order_update(order=obj, actor=actor, **changes)
+            self.change_order(order=obj, actor=actor, **changes)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not ProductionOrderMaterial:
@@ -292,9 +297,9 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
         order = form.instance
         formset.save(commit=False)
         for material in formset.deleted_objects:
-            services.production_order_material_remove(material=material)
+            self.remove_material(material=material)
         for material in formset.new_objects:
-            services.production_order_material_add(
+            self.add_material(
                 order=order,
                 component=material.component,
                 quantity_per=material.quantity_per,

@@ -48,7 +48,7 @@ from integration.roles import roles_ensure
 from integration.services.scale_units import hub_link, scale_unit_register
 from inventory import services as inventory_services
 from inventory.choices import SourceType, Tracking
-from inventory.models import UnitConversion
+from inventory.models import Reservation, UnitConversion
 from inventory.services import InventoryActor, Source
 from orders import services
 from orders.choices import OrderStatus, Transition
@@ -789,3 +789,36 @@ def test_job_sequence_is_editable_in_the_list(admin_client):
     changed = Job.objects.get(pk=jobs[0].pk)
     assert changed.sequence == 999
     assert changed.history.first().history_change_reason == "plan changed by user:admin"
+
+
+def test_admin_changes_after_release_resync_reservations_and_jobs(admin_client):
+    """Quantity and an added material line, through the admin: reservations and job plans
+    follow in the same save (execution's change use case)."""
+    order = advance_order(make_order(quantity=10), S.RELEASED)
+    lines = {m.component_id: m for m in order.materials.all()}
+    page = admin_client.get(change_url(order))
+    response = admin_client.post(change_url(order), change_form_data(page, quantity="5"))
+    assert response.status_code == 302, response.context and response.context["errors"]
+    open_qty = {
+        r.item_id: r.quantity_open for r in Reservation.objects.filter(order_ref=order.number)
+    }
+    assert open_qty == {c: 5 * m.quantity_per for c, m in lines.items()}
+    assert {j.planned_quantity for j in order.jobs.filter(kind="process")} == {Decimal(5)}
+
+    extra = ItemFactory()
+    page = admin_client.get(change_url(order))
+    [new_rows] = [i.formset for i in page.context["inline_admin_formsets"] if i.formset.extra == 1]
+    prefix = new_rows.prefix
+    data = change_form_data(page)
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": 1,
+            f"{prefix}-0-component": extra.pk,
+            f"{prefix}-0-quantity_per": "3",
+            f"{prefix}-0-scrap_allowance_pct": "0",
+            f"{prefix}-0-flushing_principle": "none",
+        }
+    )
+    response = admin_client.post(change_url(order), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert Reservation.objects.get(order_ref=order.number, item=extra).quantity_open == 15

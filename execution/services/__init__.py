@@ -13,6 +13,14 @@ from .materials import (
     order_reserve_materials,
     resource_put_material,
 )
+from .order_changes import (
+    order_change,
+    order_change_quantity,
+    order_material_add,
+    order_material_remove,
+    order_resync,
+    order_resync_jobs,
+)
 
 __all__ = [
     "RESERVING",
@@ -20,13 +28,19 @@ __all__ = [
     "material_arrived_at_input",
     "material_requirement",
     "material_source",
+    "order_change",
+    "order_change_quantity",
     "order_create_jobs",
     "order_free_reservations",
+    "order_material_add",
+    "order_material_remove",
     "order_parent_quantity",
     "order_reference",
     "order_release_blockers",
     "order_remove_jobs",
     "order_reserve_materials",
+    "order_resync",
+    "order_resync_jobs",
     "order_unrelease_blockers",
     "resource_put_material",
 ]

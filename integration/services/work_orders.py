@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from execution.services.order_changes import order_change, order_change_quantity
 from inventory.models import Item, Site
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
 from orders import services as order_services
@@ -203,9 +204,7 @@ def work_order_change(
     # Refused now whatever the status: below produced, frozen, canceled, bad values.
     order_services.production_order_check_changes(order=order, changes=model_changes)
     if order.status not in RUNNING:
-        order = order_services.production_order_update(
-            order=order, actor=actor, reason="changed by the ERP", **model_changes
-        )
+        order = order_change(order=order, actor=actor, reason="changed by the ERP", **model_changes)
         return order, None
     now = timezone.now()
     order.change_requests.filter(status=ChangeRequestStatus.PENDING).update(
@@ -253,7 +252,8 @@ def change_request_approve(*, request: ChangeRequest, user, note: str = "") -> C
     changes = _model_changes(request.changes)
     if changes.get("scheduled_start"):
         changes["scheduled_start"] = datetime.fromisoformat(changes["scheduled_start"])
-    order_services.production_order_update(
+    # Through execution's change use case: reservations and job plans follow the change.
+    order_change(
         order=request.order,
         actor=Actor(user=user),
         reason=f"ERP change request {request.pk} approved",
@@ -285,7 +285,7 @@ def _close_with_what_was_produced(order: ProductionOrder, actor: Actor, reason: 
             order=order, transition=Transition.CANCEL, actor=actor, reason=reason
         )
     if order.quantity_completed < order.quantity:
-        order = order_services.production_order_change_quantity(
+        order = order_change_quantity(
             order=order, quantity=order.quantity_completed, actor=actor, reason=reason
         )
     return order_services.production_order_transition(

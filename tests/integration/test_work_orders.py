@@ -148,6 +148,35 @@ def test_change_of_a_running_order_waits_for_the_supervisor(erp, product):
     assert request.status == ChangeRequestStatus.APPROVED and request.decided_by == boss
 
 
+def test_an_approved_change_resyncs_reservations_and_job_quantities(erp, product):
+    order = advance_order(make_order(product, number="WO-8R"), OrderStatus.IN_PROGRESS)
+    reserved = {
+        r.item_id: r.quantity_reserved for r in Reservation.objects.filter(order_ref="WO-8R")
+    }
+    erp.patch(detail("WO-8R"), {"qty_target": "20"}, format="json", headers=new_key())
+    change_request_approve(request=ChangeRequest.objects.get(order=order), user=supervisor())
+    order.refresh_from_db()
+    assert order.quantity == 20
+    # Each line's requirement doubled with the quantity (nothing consumed yet).
+    after = {r.item_id: r.quantity_open for r in Reservation.objects.filter(order_ref="WO-8R")}
+    assert after == {item: quantity * 2 for item, quantity in reserved.items()}
+    process = order.jobs.filter(kind="process")
+    assert process.count() == 3
+    assert set(process.values_list("planned_quantity", flat=True)) == {D(20)}
+
+
+def test_a_change_of_a_released_order_resyncs_reservations(erp, product):
+    order = make_order(product, number="WO-7R")
+    production_order_release(order=order)
+    before = {r.item_id: r.quantity_open for r in Reservation.objects.filter(order_ref="WO-7R")}
+    erp.patch(detail("WO-7R"), {"qty_target": "5"}, format="json", headers=new_key())
+    after = {r.item_id: r.quantity_open for r in Reservation.objects.filter(order_ref="WO-7R")}
+    assert after == {item: quantity / 2 for item, quantity in before.items()}
+    assert set(order.jobs.filter(kind="process").values_list("planned_quantity", flat=True)) == {
+        D(5)
+    }
+
+
 def test_approval_checks_again_what_was_produced_meanwhile(erp, product):
     order = advance_order(make_order(product, number="WO-9", quantity=10), OrderStatus.IN_PROGRESS)
     erp.patch(detail("WO-9"), {"qty_target": "5"}, format="json", headers=new_key())

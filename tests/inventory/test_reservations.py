@@ -4,8 +4,10 @@ left (seed 001, Work Order Close); shortages are visible, never silent."""
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from execution import services as execution_services
+from execution.choices import JobKind
 from inventory import selectors, services
 from inventory.choices import SourceType, TransactionKind
 from inventory.exceptions import InsufficientStock
@@ -14,6 +16,7 @@ from inventory.services import Source
 from mesproject.errors import NotAllowed
 from orders import services as order_services
 from orders.choices import OrderStatus
+from orders.models import RouteOperation
 
 from .factories import ConversionFactory, ItemFactory, UnitFactory, make_bom_and_route
 
@@ -225,11 +228,51 @@ def test_reserving_twice_changes_nothing(product, site):
     assert open_by_part("WO-1") == {"BOLT": D(44), "STEEL": D("2.5")}
 
 
-def test_quantity_change_resyncs_reservations(product, site):
+def _planner(client):
+    from django.http import HttpRequest
+
+    from integration.roles import PLANNER
+    from tests.e2e.conftest import PASSWORD, user_with_role
+
+    user_with_role(PLANNER, "paula")
+    assert client.login(request=HttpRequest(), username="paula", password=PASSWORD)
+    return client
+
+
+def _process_jobs(order):
+    return [
+        (job.planned_quantity, job.planned_minutes)
+        for job in order.jobs.filter(kind=JobKind.PROCESS).order_by("operation_number")
+    ]
+
+
+def test_quantity_change_on_the_planner_page_resyncs_reservations_and_jobs(client, product, site):
+    RouteOperation.objects.filter(route__item=product).update(run_time_minutes_per_unit=D("1.5"))
     order = release(new_order(product, site, 10))
-    order = order_services.production_order_change_quantity(order=order, quantity=D(5))
-    execution_services.order_reserve_materials(order=order)
+    assert _process_jobs(order) == [(D(10), D(15))]
+    planner = _planner(client)
+    edit = reverse("planner:order_edit", args=[order.pk])
+    form = planner.get(edit).context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    data.update({"quantity": "5", "restricted": ""})
+    assert planner.post(edit, data).status_code == 302
+    order.refresh_from_db()
+    assert order.quantity == D(5)
     assert open_by_part("WO-1") == {"BOLT": D(22), "STEEL": D("1.25")}
+    assert _process_jobs(order) == [(D(5), D("7.5"))]
+    assert services.inventory_verify().ok
+
+
+def test_material_added_after_release_is_reserved_and_removed_one_freed(product, site, item, steel):
+    order = release(new_order(product, site, 10))
+    screw = ItemFactory(part_number="SCREW", unit=item.unit)
+    material = execution_services.order_material_add(
+        order=order, component=screw, quantity_per=D(2)
+    )
+    assert open_by_part("WO-1") == {"BOLT": D(44), "STEEL": D("2.5"), "SCREW": D(20)}
+    execution_services.order_material_remove(material=material)
+    assert open_by_part("WO-1") == {"BOLT": D(44), "STEEL": D("2.5"), "SCREW": D(0)}
     assert services.inventory_verify().ok
 
 
