@@ -12,10 +12,13 @@ class ExecutionConfig(AppConfig):
         from orders.choices import Transition
 
         from . import services
+        from .services.arrivals import order_consume_staged_material
 
         hooks.register_guard(Transition.RELEASE, services.order_release_blockers)
         hooks.register_effect(Transition.RELEASE, services.order_reserve_materials)
         hooks.register_effect(Transition.RELEASE, services.order_create_jobs)
+        # After the jobs exist: what is already staged at their resources is consumed.
+        hooks.register_effect(Transition.RELEASE, order_consume_staged_material)
         hooks.register_guard(Transition.UNRELEASE, services.order_unrelease_blockers)
         hooks.register_effect(Transition.UNRELEASE, services.order_remove_jobs)
         hooks.register_effect(Transition.UNTERMINATE, services.order_reserve_materials)

@@ -14,7 +14,8 @@ Where a line is consumed (docs/flushing.md has the full table):
 - ``production_finish``: on REPORT_AS_FINISHED of the order, unless the report is made without
   consumption or comes from a resource that never consumes.
 - ``available_at_location``: on PUT_AT_INPUT_LOCATION of the component at the line's operation,
-  capped at what the line still needs.
+  and on RELEASE for what is already there (StagedAtRelease), capped at what the line still
+  needs.
 - ``manual``: only by MANUAL events (which may also target any other line, as a correction).
 
 No double consumption: every line keeps the output it has already covered (a high-water mark)
@@ -194,7 +195,8 @@ class LineState:
 
 @dataclass(frozen=True, kw_only=True)
 class Release:
-    """Order release: reserves only, consumes nothing, ever."""
+    """Order release as such consumes nothing (what is already staged at an input location is
+    offered to the lines as a `StagedAtRelease`)."""
 
     kind: ClassVar[EventKind] = EventKind.RELEASE
 
@@ -294,6 +296,14 @@ class PutAtInputLocation:
 
     def __post_init__(self) -> None:
         _non_negative(self, "quantity", "reported_output")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StagedAtRelease(PutAtInputLocation):
+    """What already lies at the input location of an operation's resource when the order is
+    released: consumed like a put there, recorded as consumed on release."""
+
+    kind: ClassVar[EventKind] = EventKind.RELEASE
 
 
 FlushingEvent = (

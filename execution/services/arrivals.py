@@ -1,18 +1,26 @@
 """Available at location: material put at a resource's input location is consumed at once by
-the order whose job runs (or is next) on that resource, up to what its line still needs."""
+the order whose job runs (or is next) on that resource, up to what its line still needs; what
+already lies there when an order is released is offered the same way, as a release step."""
 
-from django.db.models import Case, IntegerField, Value, When
+from decimal import Decimal
 
-from inventory.choices import TransactionKind
-from inventory.models import InventoryTransaction
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.utils import timezone
+
+from inventory.choices import FlushingPrinciple, SourceType, TransactionKind
+from inventory.models import InventoryTransaction, Location, OnHand
 from inventory.services import Source
 from orders import services as order_services
 from orders.choices import OrderStatus
-from orders.services import Actor
+from orders.models import ProductionOrder
+from orders.services import SYSTEM, Actor
 
 from .. import flushing
 from ..choices import JobKind, JobStatus
 from ..models import Job
+from .materials import order_reference
 from .processing import OrderWork
 
 # Stock that arrives: received, moved there, or reported as finished by the order before
@@ -30,13 +38,83 @@ def material_arrived_at_input(*, movement: InventoryTransaction, **_) -> None:
     """inventory's arrival hook (registered in apps.py), inside the posting's transaction."""
     if movement.kind not in ARRIVAL_KINDS:
         return
+    _offer(
+        location=movement.location,
+        item_id=movement.item_id,
+        quantity=movement.quantity,
+        source=Source(movement.source_type, movement.source_id),
+        occurred_at=movement.occurred_at,
+        lot_number=movement.lot.number if movement.lot_id else "",
+        actor=ARRIVAL_ACTOR,
+    )
+
+
+@transaction.atomic
+def order_consume_staged_material(*, order: ProductionOrder, actor: Actor = SYSTEM, **_) -> None:
+    """Release step, after the jobs exist: what already lies at the input location of an
+    available-at-location line's resource is offered as if it arrived now, so the orders
+    ahead in that resource's plan take first and the released order takes what it needs."""
+    if not settings.MES_POST_INVENTORY:
+        return  # a scale unit: the hub consumes
+    inputs = {
+        job.operation_number: job.resource.input_location_id
+        for job in order.jobs.filter(kind=JobKind.PROCESS).select_related("resource")
+        if job.resource.input_location_id
+    }
+    first = min(inputs, default=None)
+    pairs = {
+        (inputs[operation], material.component_id)
+        for material in order.materials.select_related("component")
+        if material.effective_flushing_principle == FlushingPrinciple.AVAILABLE_AT_LOCATION
+        # A line without an operation number belongs to the route's first operation.
+        and (operation := material.operation_number or first) in inputs
+    }
+    staged = (
+        OnHand.objects.filter(quantity__gt=0)
+        .filter(
+            Q(*[Q(location_id=loc, item_id=item) for loc, item in sorted(pairs)], _connector=Q.OR)
+        )
+        .values("location_id", "item_id")
+        .annotate(total=Sum("quantity"))
+        .order_by("location_id", "item_id")
+        if pairs
+        else []
+    )
+    source = Source(SourceType.PRODUCTION_ORDER, order_reference(order))
+    for row in staged:
+        _offer(
+            location=Location.objects.get(pk=row["location_id"]),
+            item_id=row["item_id"],
+            quantity=row["total"],
+            source=source,
+            occurred_at=timezone.now(),
+            lot_number="",  # lots first-in first-out at the location
+            actor=actor,
+            released=order.pk,
+        )
+
+
+def _offer(
+    *,
+    location: Location,
+    item_id: int,
+    quantity: Decimal,
+    source: Source,
+    occurred_at,
+    lot_number: str,
+    actor: Actor,
+    released: int | None = None,
+) -> Decimal:
+    """Offer stock at an input location to the open jobs there, the running one first, then in
+    the resource's plan; each takes up to what its line still needs. Returns the rest.
+    `released`: the order being released, whose lines record the consumption as on release."""
     jobs = (
         Job.objects.filter(
-            resource__input_location_id=movement.location_id,
+            resource__input_location_id=location.pk,
             kind=JobKind.PROCESS,
             on_hold=False,
             order__status__in=(OrderStatus.RELEASED, OrderStatus.IN_PROGRESS),
-            order__materials__component_id=movement.item_id,
+            order__materials__component_id=item_id,
         )
         .exclude(status=JobStatus.COMPLETED)
         .annotate(
@@ -49,26 +127,27 @@ def material_arrived_at_input(*, movement: InventoryTransaction, **_) -> None:
         .order_by("running", "sequence", "pk")
         .distinct()
     )
-    remaining = movement.quantity
+    remaining = quantity
     for job in jobs:
         if remaining <= 0:
-            return
+            break
         order = order_services.lock_order(job.order_id)
         work = OrderWork(
             order=order,
-            actor=ARRIVAL_ACTOR,
-            source=Source(movement.source_type, movement.source_id),
-            occurred_at=movement.occurred_at,
-            lot_number=movement.lot.number if movement.lot_id else "",
-            take_from=movement.location,
+            actor=actor,
+            source=source,
+            occurred_at=occurred_at,
+            lot_number=lot_number,
+            take_from=location,
         )
         reported = order.quantity_completed + order.quantity_scrapped
-        result = work.flush_put(
-            flushing.PutAtInputLocation(
-                component=movement.item_id,
+        event = flushing.StagedAtRelease if order.pk == released else flushing.PutAtInputLocation
+        remaining = work.flush_put(
+            event(
+                component=item_id,
                 operation_number=job.operation_number,
                 quantity=remaining,
                 reported_output=work.to_parent(reported),
             )
         )
-        remaining = result
+    return remaining

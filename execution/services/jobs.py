@@ -10,7 +10,7 @@ from orders.models import ProductionOrder, Resource
 from orders.services import SYSTEM, Actor
 
 from ..choices import JobKind, JobStatus
-from ..models import Job, RawRegistration
+from ..models import Job, PickingListLine, RawRegistration
 
 
 def lock_job(job_id: int) -> Job:
@@ -62,6 +62,9 @@ def order_unrelease_blockers(*, order: ProductionOrder, **_) -> list[str]:
     count = RawRegistration.objects.filter(order_id=order.pk).count()
     if count:
         return [f"{count} shop-floor registration(s) exist for the order"]
+    # Material consumed on release (staged at an input location) stays consumed.
+    if PickingListLine.objects.filter(order_id=order.pk).exists():
+        return ["material has been consumed for the order"]
     return []
 
 

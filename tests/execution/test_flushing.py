@@ -27,6 +27,7 @@ from execution.flushing import (
     PutAtInputLocation,
     Release,
     ReportAsFinished,
+    StagedAtRelease,
     Start,
     flush,
     line_operation,
@@ -336,6 +337,19 @@ def test_put_at_input_location_is_capped_at_what_the_line_still_needs():
     assert by_line(fifth) == {"loc": (K.PUT_AT_INPUT_LOCATION, D("1.2"))}
     assert fifth.not_consumed == D("1.8")
     assert order.total("loc") == D("25.2")
+
+
+def test_staged_at_release_consumes_like_a_put_recorded_as_release():
+    order = Order([line("loc", AT_LOC), line("s", START)], quantity=10)
+    staged = order.apply(StagedAtRelease(component="C-loc", operation_number=10, quantity=D(30)))
+    assert by_line(staged) == {"loc": (K.RELEASE, FULL)}
+    assert staged.not_consumed == D("9")
+    # Another operation's input location offers nothing to the line.
+    other = Order([line("loc", AT_LOC)], quantity=10).apply(
+        StagedAtRelease(component="C-loc", operation_number=20, quantity=D(30))
+    )
+    assert other.consumptions == ()
+    assert other.not_consumed == D(30)
 
 
 def test_put_fills_lines_of_the_same_component_in_line_order():
