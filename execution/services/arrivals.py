@@ -56,12 +56,13 @@ def order_consume_staged_material(*, order: ProductionOrder, actor: Actor = SYST
     ahead in that resource's plan take first and the released order takes what it needs."""
     if not settings.MES_POST_INVENTORY:
         return  # a scale unit: the hub consumes
+    jobs = list(order.jobs.filter(kind=JobKind.PROCESS).select_related("resource"))
+    first = min((job.operation_number for job in jobs), default=None)
     inputs = {
         job.operation_number: job.resource.input_location_id
-        for job in order.jobs.filter(kind=JobKind.PROCESS).select_related("resource")
+        for job in jobs
         if job.resource.input_location_id
     }
-    first = min(inputs, default=None)
     pairs = {
         (inputs[operation], material.component_id)
         for material in order.materials.select_related("component")
