@@ -499,7 +499,8 @@ class Adversary:
     def send(self, clients: dict, probe: Probe):
         headers = {"Content-Type": "application/json", **probe.headers}
         # A refusal is answered at once; a 5xx is counted, not retried (patience 0).
-        patience = 90.0 if probe.expect == "accepted" else 0.0
+        # A replay must be answered to be judged: it waits out a restart like an accepted post.
+        patience = 0.0 if probe.expect == "refused" else 90.0
         answer = clients[probe.token].call(
             "POST",
             PATH,
@@ -511,6 +512,8 @@ class Adversary:
         if answer is None:
             with self.lock:
                 self.unanswered += 1
+                if probe.expect == "replayed":
+                    self.wrong.append(f"{probe.attack}: no answer within 90 s")
             return None
         data = answer.json()
         batch = probe.attack.startswith("a batch") and answer.status == 200
@@ -556,6 +559,9 @@ class Adversary:
         answer = self.send(clients, probe)
         if kind == "clock_in" and answer is not None and answer.status == 202:
             self.clock_in_at = now
+            # Something of its own to post again, should no honest post have been heard yet.
+            with self.lock:
+                self.bodies.append(json.loads(probe.body))
 
     def run(self) -> None:
         from django.conf import settings
