@@ -241,7 +241,6 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
         "quantity_in_progress",
         "quantity_completed",
         "quantity_scrapped",
-        "quantity_delivered",
         "bom",
         "route",
         "created_at",

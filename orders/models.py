@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -208,7 +208,6 @@ class ProductionOrder(ConcurrentTransitionMixin, models.Model):
     quantity_in_progress = QuantityField()
     quantity_completed = QuantityField(help_text="Good quantity reported.")
     quantity_scrapped = QuantityField()
-    quantity_delivered = QuantityField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -226,13 +225,8 @@ class ProductionOrder(ConcurrentTransitionMixin, models.Model):
                     quantity_in_progress__gte=0,
                     quantity_completed__gte=0,
                     quantity_scrapped__gte=0,
-                    quantity_delivered__gte=0,
                 ),
                 name="order_quantities_not_negative",
-            ),
-            models.CheckConstraint(
-                condition=Q(quantity_delivered__lte=F("quantity_completed")),
-                name="order_delivered_lte_completed",
             ),
             models.CheckConstraint(
                 condition=Q(over_delivery_tolerance_pct__gte=0),

@@ -261,7 +261,6 @@ def production_order_record_quantities(
     in_progress: Decimal = ZERO,
     good: Decimal = ZERO,
     scrap: Decimal = ZERO,
-    delivered: Decimal = ZERO,
     work_started: bool = False,
     actor: Actor = SYSTEM,
     reason: str = "",
@@ -282,7 +281,6 @@ def production_order_record_quantities(
         "quantity_in_progress": in_progress,
         "quantity_completed": good,
         "quantity_scrapped": scrap,
-        "quantity_delivered": delivered,
     }
     for field, delta in changes.items():
         validate_quantity_for_unit(Decimal(delta), order.unit, field)
@@ -295,10 +293,6 @@ def production_order_record_quantities(
                 fields={field: str(new_value)},
             )
         setattr(order, field, new_value)
-    if order.quantity_delivered > order.quantity_completed:
-        raise ApplicationError(
-            "More would be delivered than completed.", code="delivered_above_completed"
-        )
     _stamp(order, actor, reason or "quantities reported")
     if order.status == OrderStatus.RELEASED and work_started:
         _apply(order, Transition.START, actor, reason or "work started")

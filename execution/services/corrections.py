@@ -19,7 +19,7 @@ reported again. integration writes the ERP's reversal messages from the processe
 
 Refused (nothing stored) when later work depends on what would be reversed: good output of
 operation N that operation N+1 has started (or, at the last operation, that was reported as
-finished); finished goods no longer on hand at their lot and location, or delivered; a
+finished); finished goods no longer on hand at their lot and location; a
 return whose material is gone again. The check runs at the door and again when processed.
 
 Lock order: the order, then the corrected registration (the processor takes the order
@@ -155,19 +155,10 @@ def _check_job_output(registration: RawRegistration, exclude_pk: int | None) -> 
 
 
 def _check_finished_goods(registration: RawRegistration, order: ProductionOrder) -> None:
-    """Finished goods are taken back only while they are still where they were received,
-    and not delivered."""
+    """Finished goods are taken back only while they are still where they were received."""
     good = registration.quantity_good
     if not good:
         return
-    if order.quantity_delivered > order.quantity_completed - good:
-        raise _refuse(
-            f"Cannot reverse {_show(good)} finished: {_show(order.quantity_delivered)} of "
-            f"order {order.number} is already delivered.",
-            "finished_goods_delivered",
-            delivered=order.quantity_delivered,
-            completed=order.quantity_completed,
-        )
     line = (
         ReportAsFinishedLine.objects.select_related(
             "inventory_transaction__item__unit",

@@ -77,7 +77,6 @@ class WorkOrderSerializer(serializers.ModelSerializer):
     qty_good = quantity(source="quantity_completed")
     qty_scrap = quantity(source="quantity_scrapped")
     qty_in_progress = quantity(source="quantity_in_progress")
-    qty_delivered = quantity(source="quantity_delivered")
 
     class Meta:
         model = ProductionOrder
@@ -90,7 +89,6 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "qty_good",
             "qty_scrap",
             "qty_in_progress",
-            "qty_delivered",
             "uom",
             "site",
             "scheduled_start",

@@ -33,7 +33,7 @@ T = Transition
 D = Decimal
 RUNNING = (S.IN_PROGRESS, S.COMPLETED)
 EDITABLE = (S.CREATED, S.RELEASED, *RUNNING)
-QUANTITY_FIELDS = ("in_progress", "good", "scrap", "delivered")
+QUANTITY_FIELDS = ("in_progress", "good", "scrap")
 # Where the manual transitions other than cancel start from.
 SOURCES = {
     T.RELEASE: (S.CREATED,),
@@ -181,22 +181,16 @@ class OrderMachine(RuleBasedStateMachine):
         in_progress=deltas(0, 0, 1, 2, -1),
         good=deltas(0, 1, 2, 3, 5, -1),
         scrap=deltas(0, 0, 0, 1, -1),
-        delivered=deltas(0, 0, 0, 1, -1),
         work_started=st.booleans(),
     )
-    def report(self, in_progress, good, scrap, delivered, work_started):
-        self.record(in_progress, good, scrap, delivered, work_started)
+    def report(self, in_progress, good, scrap, work_started):
+        self.record(in_progress, good, scrap, work_started)
 
-    def record(self, in_progress, good, scrap, delivered, work_started) -> None:
+    def record(self, in_progress, good, scrap, work_started) -> None:
         """Report deltas, predicting the refusal or the automatic transitions they cause."""
-        reported = dict(zip(QUANTITY_FIELDS, (in_progress, good, scrap, delivered), strict=True))
+        reported = dict(zip(QUANTITY_FIELDS, (in_progress, good, scrap), strict=True))
         after = {f: self.done[f] + reported[f] for f in QUANTITY_FIELDS}
-        if any(v < 0 for v in after.values()):
-            code = "quantity_negative"
-        elif after["delivered"] > after["good"]:
-            code = "delivered_above_completed"
-        else:
-            code = None
+        code = "quantity_negative" if any(v < 0 for v in after.values()) else None
         call = services.production_order_record_quantities
         if code:
             self.refused(code, call, **reported, work_started=work_started)
@@ -211,7 +205,7 @@ class OrderMachine(RuleBasedStateMachine):
         """The floor reports everything in progress as done, up to the target (or over)."""
         in_progress = -self.done["in_progress"]
         good = max(self.quantity - self.done["good"], D(0)) + over
-        self.record(in_progress, good, D(0), D(0), work_started=False)
+        self.record(in_progress, good, D(0), work_started=False)
 
     @rule(quantity=st.integers(min_value=-1, max_value=15).map(D))
     def change_quantity(self, quantity):
@@ -256,7 +250,6 @@ class OrderMachine(RuleBasedStateMachine):
             "in_progress": stored.quantity_in_progress,
             "good": stored.quantity_completed,
             "scrap": stored.quantity_scrapped,
-            "delivered": stored.quantity_delivered,
         } == self.done
         assert list(stored.steps.values_list("quantity", flat=True)) == self.steps
 
@@ -267,10 +260,8 @@ class OrderMachine(RuleBasedStateMachine):
             stored.quantity_in_progress,
             stored.quantity_completed,
             stored.quantity_scrapped,
-            stored.quantity_delivered,
         )
         assert all(q >= 0 for q in quantities)
-        assert stored.quantity_delivered <= stored.quantity_completed
         if stored.status in (S.CREATED, S.RELEASED):
             assert not stored.has_activity()
         if stored.status in RUNNING:

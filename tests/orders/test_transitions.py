@@ -493,7 +493,6 @@ def test_no_report_on_an_order_that_is_not_running(order, status):
         ({"in_progress": D(-3)}, "quantity_negative"),
         ({"good": D(-6)}, "quantity_negative"),
         ({"scrap": D(-1)}, "quantity_negative"),
-        ({"delivered": D(6)}, "delivered_above_completed"),
     ],
 )
 def test_reports_that_would_break_the_quantities_are_refused(order, report, code):
