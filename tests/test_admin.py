@@ -190,8 +190,14 @@ def _issue_batch(ctx):
 def _force_close(ctx):
     from integration.services.work_orders import work_order_close
 
-    order = advance_order(make_order(), S.IN_PROGRESS)
-    work_order_close(order=order, mode="force", actor=Actor(process="erp"))
+    # A unit at operation 10 keeps the force close waiting.
+    floor = make_floor()
+    order, worker = floor.order(2), floor.workers[0]
+    floor.clock_in(worker, 0)
+    floor.post("start_job", at=1, badge_id=worker, job=floor.job(order, 10), quantity="1")
+    floor.process()
+    order, waiting = work_order_close(order=order, mode="force", actor=Actor(process="erp"))
+    assert waiting
     return order.force_close_request
 
 

@@ -27,6 +27,7 @@ from ..choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus, Notific
 from ..models import DefectReasonMapping, MaterialIssueBatch, OutboxMessage, OutboxStream
 from ..roles import IT, SUPERVISOR
 from .notifications import notify
+from .work_orders import unfinished_quantity
 
 logger = logging.getLogger(__name__)
 
@@ -322,6 +323,8 @@ def order_genealogy_effect(*, order: ProductionOrder, **_) -> None:
             "wo_id": order.number,
             "parent_part": order.item.part_number,
             "qty_good": _show(order.quantity_completed),
+            # Started but neither completed nor scrapped: only a force close leaves any.
+            "qty_unfinished": _show(unfinished_quantity(order)),
             "as_built_url": settings.MES_PUBLIC_URL.rstrip("/") + path,
         },
     )

@@ -11,9 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from execution.choices import JobKind, LogbookKind, RegistrationStatus
+from execution.models import Job, LogbookEntry, RawRegistration, ReportAsFinishedLine
 from execution.services.order_changes import order_change, order_change_quantity
 from inventory.models import Item, Site
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
@@ -318,55 +321,143 @@ def work_order_close(
             order=order, transition=Transition.CANCEL, actor=actor, reason=reason
         )
         return order, False
-    if order.quantity_in_progress > 0:
-        if mode == CloseMode.SHORT_CLOSE:
+    if mode == CloseMode.SHORT_CLOSE:
+        if order.quantity_in_progress > 0:
             raise NotAllowed(
                 f"{order.quantity_in_progress.normalize():f} of work order {order.number} are "
                 "still in progress: use mode force to let them finish first, or cancel.",
                 code="work_in_progress",
                 fields={"quantity_in_progress": str(order.quantity_in_progress)},
             )
-        ForceCloseRequest.objects.get_or_create(
-            order=order,
-            defaults={"requested_by": actor.label[:64], "requested_at": timezone.now()},
+        return _close_with_what_was_produced(order, actor, reason), False
+    if not _force_close_waits(order):
+        return _force_close_finish(order, actor), False
+    ForceCloseRequest.objects.get_or_create(
+        order=order,
+        defaults={"requested_by": actor.label[:64], "requested_at": timezone.now()},
+    )
+    # A scale unit running the order stops new starts too.
+    scale_units.order_package_effect(order=order, transition="force close")
+    notify(
+        kind=NotificationKind.FORCE_CLOSE,
+        roles=[SUPERVISOR],
+        title=f"The ERP force-closes order {order.number}",
+        text="The units at an operation finish it (those done at the last operation are "
+        "reported as finished); nothing new starts; then the order closes by itself.",
+        dedup_key=f"force-close:{order.pk}",
+    )
+    return order, True
+
+
+# --- Force close ---------------------------------------------------------------------------
+# The rule (docs/integration.md, "Force close"): the units at an operation (a job's started
+# less its good and scrap) finish that operation, and what the last operation made is
+# reported as finished; nothing new starts. Then the order closes by itself, short-closed
+# to what was completed. Units that finished an earlier operation are left unfinished: not
+# completed, named in the close's reason, the logbook and the genealogy message.
+
+
+def unfinished_quantity(order: ProductionOrder) -> Decimal:
+    """Units started at the order's first operation and neither completed nor scrapped."""
+    started = (
+        Job.objects.filter(order_id=order.pk, kind=JobKind.PROCESS)
+        .order_by("operation_number")
+        .values_list("quantity_started", flat=True)
+        .first()
+    ) or Decimal(0)
+    return max(Decimal(0), started - order.quantity_completed - order.quantity_scrapped)
+
+
+def _force_close_waits(order: ProductionOrder, *, processing=None) -> list[str]:
+    """What a force-closed order still waits for (empty: it closes now). `processing` is the
+    registration being processed, which counts as done."""
+    waits = []
+    unsettled = RawRegistration.objects.filter(
+        lane=f"order:{order.pk}",
+        status__in=(RegistrationStatus.NEW, RegistrationStatus.FAILED),
+    )
+    if processing is not None:
+        unsettled = unsettled.exclude(pk=processing.pk)
+    if unsettled.exists():
+        # Its registrations go first: closing now would fail them.
+        waits.append("registrations not processed yet")
+    jobs = list(order.jobs.filter(kind=JobKind.PROCESS).order_by("operation_number"))
+    for job in jobs:
+        running = job.quantity_started - job.quantity_good - job.quantity_scrapped
+        if running > 0:
+            waits.append(f"{running.normalize():f} at operation {job.operation_number}")
+    if jobs:
+        # Made at the last operation: real goods, so their report as finished is awaited.
+        reported = ReportAsFinishedLine.objects.filter(order_id=order.pk).aggregate(
+            total=Sum(F("quantity_good") + F("quantity_scrap"))
+        )["total"] or Decimal(0)
+        waiting = jobs[-1].quantity_good - reported
+        if waiting > 0:
+            waits.append(f"{waiting.normalize():f} to report as finished")
+    return waits
+
+
+def _force_close_finish(order: ProductionOrder, actor: Actor, *, registration=None):
+    """Close the order with what was completed, naming the units left unfinished."""
+    unfinished = unfinished_quantity(order)
+    reason = "Force close by the ERP"
+    if unfinished > 0:
+        reason += f": {unfinished.normalize():f} started left unfinished"
+    if order.quantity_completed > 0 and order.quantity_in_progress > 0:
+        # Closed means nothing in progress; the jobs keep what they started.
+        order = order_services.production_order_record_quantities(
+            order=order, in_progress=-order.quantity_in_progress, actor=actor, reason=reason
         )
-        # A scale unit running the order stops new starts too.
-        scale_units.order_package_effect(order=order, transition="force close")
-        notify(
-            kind=NotificationKind.FORCE_CLOSE,
-            roles=[SUPERVISOR],
-            title=f"The ERP force-closes order {order.number}",
-            text="The units in progress finish their operation; then the order closes.",
-            dedup_key=f"force-close:{order.pk}",
+    order = _close_with_what_was_produced(order, actor, reason)
+    outcome = (
+        f"closed at {order.quantity_completed.normalize():f} completed"
+        if order.status == OrderStatus.CLOSED
+        else "canceled, nothing completed"
+    )
+    text = f"Order {order.number} force closed by the ERP: {outcome}"
+    if unfinished > 0:
+        text += (
+            f"; {unfinished.normalize():f} started left unfinished (neither completed nor scrapped)"
         )
-        return order, True
-    return _close_with_what_was_produced(order, actor, reason), False
+    LogbookEntry.objects.create(
+        at=registration.occurred_at if registration is not None else timezone.now(),
+        kind=LogbookKind.TRANSITION,
+        order=order,
+        registration=registration,
+        text=text[:300],
+    )
+    ForceCloseRequest.objects.filter(order=order, closed_at__isnull=True).update(
+        closed_at=timezone.now()
+    )
+    return order
 
 
 def force_close_start_guard(*, job) -> list[str]:
-    """Start guard: once the ERP force closes an order, only the units already in progress
-    finish; nothing new starts on it."""
+    """Start guard: once the ERP force closes an order, only the units already at an
+    operation finish it; nothing new starts on the order, not even at a later operation."""
     pending = ForceCloseRequest.objects.filter(order_id=job.order_id, closed_at__isnull=True)
     if pending.exists():
-        return ["the ERP is force closing its order, only the units in progress may finish"]
+        return [
+            f"the ERP is force closing order {job.order.number}: only the units already "
+            "at an operation may finish it"
+        ]
     return []
 
 
 def force_close_effect(*, registration) -> None:
-    """Registration effect: a force-closed order closes once nothing is in progress."""
+    """Registration effect: a force-closed order closes, in the transaction that processed
+    the registration, once it waits for nothing more."""
     lane = registration.lane or ""
     if not lane.startswith("order:"):
         return
-    request = (
-        ForceCloseRequest.objects.select_related("order")
-        .filter(order_id=int(lane.split(":", 1)[1]), closed_at__isnull=True)
-        .first()
-    )
+    request = ForceCloseRequest.objects.filter(
+        order_id=int(lane.split(":", 1)[1]), closed_at__isnull=True
+    ).first()
     if request is None:
         return
     order = order_services.lock_order(request.order_id)
-    if order.quantity_in_progress > 0 or order.status not in (OrderStatus.RELEASED, *RUNNING):
+    if order.status not in (OrderStatus.RELEASED, *RUNNING):
         return
-    _close_with_what_was_produced(order, Actor(process="erp-force-close"), "Force close by the ERP")
-    request.closed_at = timezone.now()
-    request.save(update_fields=["closed_at"])
+    if _force_close_waits(order, processing=registration):
+        return
+    _force_close_finish(order, Actor(process="erp-force-close"), registration=registration)

@@ -6,7 +6,9 @@ from decimal import Decimal as D
 import pytest
 from django.urls import reverse
 
-from integration.models import ForceCloseRequest
+from execution.models import LogbookEntry
+from integration.choices import MessageKind
+from integration.models import ForceCloseRequest, OutboxMessage
 from orders.choices import ConsumptionSetting, OrderStatus
 from tests.api import new_key
 from tests.execution.floor import make_floor
@@ -64,3 +66,133 @@ def test_force_close_lets_the_unit_in_progress_finish_and_refuses_new_starts():
     assert order.status == OrderStatus.CLOSED
     assert order.quantity_completed == D(2) and order.quantity_in_progress == 0
     assert ForceCloseRequest.objects.get(order=order).closed_at is not None
+
+
+# --- A route of two operations: units finish their current operation, then the order
+# closes by itself; units that finished an earlier one are left unfinished. ---------------
+
+
+def _two_operations():
+    floor = make_floor(
+        workers=2,
+        settings=[ConsumptionSetting.ON_OPERATION_FEEDBACK] * 2,
+        lines=[("FRAME", "start", 10, "1"), ("GRIP", "production_finish", None, "2")],
+    )
+    for worker in floor.workers:
+        floor.clock_in(worker, 0)
+    return floor
+
+
+def _force_close(order, expect=202):
+    response = erp_client().post(
+        reverse("integration:work-order-close", args=[order.number]),
+        {"mode": "force"},
+        format="json",
+        headers=new_key(),
+    )
+    assert response.status_code == expect, response.json()
+    return response.json()
+
+
+def _processed(floor):
+    summary = floor.process()
+    assert summary.failed == 0, summary
+
+
+def _genealogy(order):
+    return OutboxMessage.objects.filter(order=order, kind=MessageKind.GENEALOGY)
+
+
+def test_force_close_closes_by_itself_when_the_last_running_units_finish_operation_10():
+    floor = _two_operations()
+    first, second = floor.workers
+    order = floor.order(10)
+    op10, op20 = floor.job(order, 10), floor.job(order, 20)
+    # Two units through operation 10 (waiting for operation 20), three more running there.
+    floor.post("start_job", at=1, badge_id=first, job=op10, quantity="2")
+    floor.post("report_progress", at=2, badge_id=first, job=op10, quantity_good="2", stops_job=True)
+    floor.post("start_job", at=3, badge_id=first, job=op10, quantity="3")
+    _processed(floor)
+
+    assert _force_close(order)["closing"] is True
+    # The units that finished operation 10 may not go on to operation 20.
+    refused = floor.post("start_job", at=4, badge_id=second, job=op20, quantity="2", expect=409)
+    assert refused.json()["code"] == "job_start_blocked"
+    assert "force clos" in refused.json()["message"]
+
+    # The three at operation 10 finish it: nothing runs any more, so the order closes in the
+    # same processing, with nothing completed: canceled, as a short close of nothing is.
+    floor.post("report_progress", at=5, badge_id=first, job=op10, quantity_good="3")
+    _processed(floor)
+    order = reload(order)
+    assert order.status == OrderStatus.CANCELED
+    assert order.quantity_completed == 0
+    assert ForceCloseRequest.objects.get(order=order).closed_at is not None
+    # The five started units are named as left unfinished, in the logbook and the history.
+    note = LogbookEntry.objects.filter(order=order, text__contains="unfinished").get()
+    assert "5 started" in note.text
+    assert "5 started" in order.transition_log.get(to_status=OrderStatus.CANCELED).reason
+
+
+def test_force_close_waits_for_units_at_two_operations_and_their_report_as_finished():
+    floor = _two_operations()
+    first, second = floor.workers
+    order = floor.order(10)
+    op10, op20 = floor.job(order, 10), floor.job(order, 20)
+    floor.post("start_job", at=1, badge_id=first, job=op10, quantity="5")
+    floor.post("report_progress", at=2, badge_id=first, job=op10, quantity_good="3")
+    # Two of the three go on to operation 20; one waits between the operations.
+    floor.post("start_job", at=3, badge_id=second, job=op20, quantity="2")
+    _processed(floor)
+
+    _force_close(order)
+    floor.post("start_job", at=4, badge_id=second, job=op20, quantity="1", expect=409)
+
+    # Operation 10 scraps its last two: operation 20 still runs.
+    floor.post(
+        "report_scrap",
+        at=5,
+        badge_id=first,
+        job=op10,
+        quantity_scrap="2",
+        reason_code=floor.scrap_reason,
+    )
+    _processed(floor)
+    assert reload(order).status == OrderStatus.IN_PROGRESS
+    # Operation 20 finishes its two: they are made, waiting for their report as finished.
+    floor.post("report_progress", at=6, badge_id=second, job=op20, quantity_good="2")
+    _processed(floor)
+    assert reload(order).status == OrderStatus.IN_PROGRESS
+    assert ForceCloseRequest.objects.get(order=order).closed_at is None
+
+    floor.post("report_as_finished", at=7, badge_id=second, order=order, quantity_good="2")
+    _processed(floor)
+    order = reload(order)
+    # Short-closed to what was completed; the unit between the operations is unfinished.
+    assert order.status == OrderStatus.CLOSED
+    assert (order.quantity, order.quantity_completed) == (D(2), D(2))
+    assert order.quantity_scrapped == D(2) and order.quantity_in_progress == 0
+    assert "1 started" in LogbookEntry.objects.get(order=order, text__contains="unfinished").text
+    assert _genealogy(order).get().payload["qty_unfinished"] == "1"
+
+
+def test_force_close_with_nothing_running_closes_at_once_leaving_units_between_operations():
+    floor = _two_operations()
+    first = floor.workers[0]
+    order = floor.order(10)
+    op10 = floor.job(order, 10)
+    # One unit through both operations and reported as finished; two stop after operation 10.
+    floor.post("start_job", at=1, badge_id=first, job=op10, quantity="2")
+    floor.post("report_progress", at=2, badge_id=first, job=op10, quantity_good="2", stops_job=True)
+    floor.run_route(order, 1, first, at=3)
+    floor.post("report_as_finished", at=7, badge_id=first, order=order, quantity_good="1")
+    _processed(floor)
+    assert reload(order).quantity_in_progress == D(2)
+
+    answer = _force_close(order, expect=200)
+    assert answer["closing"] is False
+    order = reload(order)
+    assert order.status == OrderStatus.CLOSED
+    assert (order.quantity, order.quantity_completed) == (D(1), D(1))
+    assert _genealogy(order).get().payload["qty_unfinished"] == "2"
+    assert "2 started" in LogbookEntry.objects.get(order=order, text__contains="unfinished").text
