@@ -29,6 +29,7 @@ from orders.models import (
 from orders.services import allowed_transitions, transition_blockers
 
 from .models import (
+    GenealogyLink,
     Job,
     LogbookEntry,
     PickingListLine,
@@ -442,3 +443,34 @@ def release_shortages_to_confirm(*, order: ProductionOrder) -> list[MaterialShor
     if transition_blockers(order=order, transition=Transition.RELEASE):
         return []
     return order_release_shortages(order=order)
+
+
+@dataclass(frozen=True)
+class GenealogyRow:
+    """A component lot that went into a finished lot, and how much (the as-built record)."""
+
+    finished_lot: str
+    component_part: str
+    component_lot: str
+    quantity: Decimal
+
+
+def order_genealogy(*, order: ProductionOrder) -> list[GenealogyRow]:
+    """Per finished lot of the order (in the order they were reported), the component lots
+    linked to it, reversed links netted out (one query)."""
+    rows = (
+        GenealogyLink.objects.filter(order=order)
+        .values_list(
+            "finished_lot_id",
+            "finished_lot__number",
+            "component_lot__item__part_number",
+            "component_lot__number",
+        )
+        .annotate(total=Sum("quantity"))
+        .order_by("finished_lot_id", "component_lot__item__part_number", "component_lot__number")
+    )
+    return [
+        GenealogyRow(finished, part, lot, exact(total))
+        for _id, finished, part, lot, total in rows
+        if exact(total)
+    ]

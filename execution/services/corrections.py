@@ -65,6 +65,7 @@ from ..models import (
     ReportAsFinishedLine,
     RouteCardLine,
 )
+from .genealogy import genealogy_reverse
 from .materials import order_reference
 from .nudge import processor_nudge
 from .processing import OrderWork, _log, _save_job, _show
@@ -455,6 +456,7 @@ def _reverse_report_as_finished(work: OrderWork, original: RawRegistration) -> s
             occurred_at=correction.occurred_at,
         )
     _reverse_consumption(work, original)
+    genealogy_reverse(original=original, correction=correction)
     ReportAsFinishedLine.objects.create(
         registration=correction,
         order=order,

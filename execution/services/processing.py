@@ -50,7 +50,6 @@ from ..choices import (
     RegistrationStatus,
 )
 from ..models import (
-    GenealogyLink,
     Job,
     JobActivity,
     LogbookEntry,
@@ -61,6 +60,7 @@ from ..models import (
     ReportAsFinishedLine,
     RouteCardLine,
 )
+from .genealogy import genealogy_link
 from .materials import order_parent_quantity, order_reference
 from .nudge import processor_nudge_clear
 
@@ -249,7 +249,9 @@ class OrderWork:
             return
         self.source = self.source or Source(SourceType.REGISTRATION, str(registration.uuid))
         self.occurred_at = self.occurred_at or registration.occurred_at
-        self.lot_number = self.lot_number or registration.lot_number
+        if registration.kind != K.REPORT_AS_FINISHED:
+            # A report as finished names the finished lot, never a component's.
+            self.lot_number = self.lot_number or registration.lot_number
         if registration.kind == K.CONSUME_MATERIAL and registration.location_id:
             self.take_from = registration.location
 
@@ -320,6 +322,10 @@ class OrderWork:
                 ),
             }
         return self._materials
+
+    def material_lines(self) -> list[flushing.MaterialLine]:
+        """The order's material lines, as the flushing engine reads them."""
+        return self._load_materials()["lines"]
 
     def flush(self, event, *, parent_lot: Lot | None = None) -> list[PickingListLine]:
         """Run the flushing engine for one event and post what it consumes."""
@@ -808,7 +814,13 @@ def _report_as_finished(work: OrderWork) -> str:
         inventory_transaction=receipt,
     )
     if finished_lot is not None:
-        _link_genealogy(work, finished_lot)
+        genealogy_link(
+            order=order,
+            registration=registration,
+            finished_lot=finished_lot,
+            output=work.to_parent(good),
+            lines=work.material_lines(),
+        )
     work.record(good=good, scrap=scrap)
     text = f"Order {order.number}: {_show(good)} reported as finished"
     if scrap:
@@ -819,28 +831,6 @@ def _report_as_finished(work: OrderWork) -> str:
         text += ", without consumption"
     _log(registration, LogbookKind.QUANTITY, text, order=order)
     return text
-
-
-def _link_genealogy(work: OrderWork, finished_lot: Lot) -> None:
-    """The finished lot / serial gets every component lot the order has consumed so far."""
-    used = (
-        PickingListLine.objects.filter(order=work.order, lot__isnull=False)
-        .values("lot_id")
-        .annotate(total=Sum("quantity"))
-        .filter(total__gt=0)
-    )
-    GenealogyLink.objects.bulk_create(
-        [
-            GenealogyLink(
-                order=work.order,
-                finished_lot=finished_lot,
-                component_lot_id=row["lot_id"],
-                quantity=row["total"],
-                registration=work.registration,
-            )
-            for row in used
-        ]
-    )
 
 
 def _consume_material(work: OrderWork) -> str:

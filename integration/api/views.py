@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from execution.selectors import order_genealogy
 from inventory.identifiers import identifier_check
 from inventory.selectors import order_as_built
 from mesproject.errors import ErrorSerializer
@@ -202,8 +203,9 @@ class WorkOrderAsBuiltView(APIView):
 
     @extend_schema(operation_id="work_order_as_built", responses={200: dict, 404: _error("")})
     def get(self, request: Request, wo_id: str) -> Response:
-        """The as-built record (the genealogy message links here): lots produced, and the
-        component lots consumed into each."""
+        """The as-built record (the genealogy message links here): lots produced, the
+        component lots the order consumed (`components`, from the ledger), and per finished
+        lot the component lots and quantities that went into it (`genealogy`)."""
         order = _order(wo_id)
         record = order_as_built(order_ref=order.number)
         return Response(
@@ -211,7 +213,10 @@ class WorkOrderAsBuiltView(APIView):
                 "wo_id": order.number,
                 "part_number": order.item.part_number,
                 "status": order.status,
-                "as_built": _plain(record),
+                "as_built": {
+                    **_plain(record),
+                    "genealogy": _plain(order_genealogy(order=order)),
+                },
             }
         )
 
