@@ -7,7 +7,7 @@ class ExecutionConfig(AppConfig):
 
     def ready(self) -> None:
         # orders offers hooks per transition; registering twice is ignored by orders.hooks.
-        from inventory import hooks as inventory_hooks
+        from inventory.signals import stock_posted
         from orders import hooks
         from orders.choices import Transition
 
@@ -24,4 +24,6 @@ class ExecutionConfig(AppConfig):
         hooks.register_effect(Transition.UNTERMINATE, services.order_reserve_materials)
         for transition in (Transition.UNRELEASE, Transition.CANCEL, Transition.CLOSE):
             hooks.register_effect(transition, services.order_free_reservations)
-        inventory_hooks.register_arrival_effect(services.material_arrived_at_input)
+        stock_posted.connect(
+            services.material_arrived_at_input, dispatch_uid="execution.material_arrived_at_input"
+        )

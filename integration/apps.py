@@ -8,12 +8,12 @@ class IntegrationConfig(AppConfig):
     def ready(self) -> None:
         # Lower apps offer hooks; the outbox rows are written inside their transactions.
         from execution import hooks as execution_hooks
-        from inventory import hooks as inventory_hooks
+        from inventory.signals import stock_posted
         from mesproject.deployment import is_scale_unit
         from orders import hooks as order_hooks
         from orders.choices import Transition
 
-        from . import read_only
+        from . import read_only, receivers
         from .services import outbox, reversals, scale_units, work_orders
 
         if is_scale_unit():
@@ -24,7 +24,7 @@ class IntegrationConfig(AppConfig):
             execution_hooks.register_start_guard(work_orders.force_close_start_guard)
             read_only.protect_hub_owned_admin()
             return
-        inventory_hooks.register_posting_effect(outbox.material_issue_record)
+        stock_posted.connect(receivers.stock_posted, dispatch_uid="integration.stock_posted")
         execution_hooks.register_registration_effect(outbox.registration_outbox_effect)
         execution_hooks.register_registration_effect(reversals.correction_outbox_effect)
         execution_hooks.register_registration_effect(work_orders.force_close_effect)

@@ -26,7 +26,6 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import hooks
 from .choices import (
     INCREASING_KINDS,
     ORDER_KINDS,
@@ -58,6 +57,7 @@ from .models import (
     UnitOfMeasure,
     validate_quantity_for_unit,
 )
+from .signals import stock_posted
 
 MAX_QUANTITY = Decimal(10) ** (QUANTITY_DIGITS - QUANTITY_PLACES)
 
@@ -459,10 +459,7 @@ def _post_stock(
     for entry in sorted(entries, key=lambda e: e.item_id):
         if entry.kind == TransactionKind.ISSUE:
             _relieve_reservations(entry, actor=actor, now=now)
-    hooks.run_posting_effects(entries=entries)
-    for entry in entries:
-        if entry.quantity > 0:
-            hooks.run_arrival_effects(movement=entry)
+    stock_posted.send(sender=InventoryTransaction, entries=entries)
     return entries
 
 
@@ -785,8 +782,8 @@ def inventory_transfer(
 ) -> tuple[InventoryTransaction, InventoryTransaction]:
     """Move stock between locations: two rows (out, in) of one posting.
 
-    Putting material at a production input location is this movement; the arrival hook
-    (inventory.hooks) lets execution consume "Available at location" lines on it.
+    Putting material at a production input location is this movement; stock_posted
+    (inventory.signals) lets execution consume "Available at location" lines on it.
     """
     item = resolve_item(item)
     from_location = _check_location(from_location, "from_location")

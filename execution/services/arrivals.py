@@ -34,19 +34,21 @@ ARRIVAL_KINDS = (
 ARRIVAL_ACTOR = Actor(process="available-at-location")
 
 
-def material_arrived_at_input(*, movement: InventoryTransaction, **_) -> None:
-    """inventory's arrival hook (registered in apps.py), inside the posting's transaction."""
-    if movement.kind not in ARRIVAL_KINDS:
-        return
-    _offer(
-        location=movement.location,
-        item_id=movement.item_id,
-        quantity=movement.quantity,
-        source=Source(movement.source_type, movement.source_id),
-        occurred_at=movement.occurred_at,
-        lot_number=movement.lot.number if movement.lot_id else "",
-        actor=ARRIVAL_ACTOR,
-    )
+def material_arrived_at_input(sender, *, entries: list[InventoryTransaction], **_) -> None:
+    """Receiver of inventory.signals.stock_posted (connected in apps.py), inside the posting's
+    transaction: each row that adds stock of an arrival kind is offered at its location."""
+    for movement in entries:
+        if movement.quantity <= 0 or movement.kind not in ARRIVAL_KINDS:
+            continue
+        _offer(
+            location=movement.location,
+            item_id=movement.item_id,
+            quantity=movement.quantity,
+            source=Source(movement.source_type, movement.source_id),
+            occurred_at=movement.occurred_at,
+            lot_number=movement.lot.number if movement.lot_id else "",
+            actor=ARRIVAL_ACTOR,
+        )
 
 
 @transaction.atomic

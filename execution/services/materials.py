@@ -151,7 +151,7 @@ def resource_put_material(
     lot: Lot | str | None = None,
 ) -> tuple[InventoryTransaction, InventoryTransaction]:
     """Put material at a resource's input location: the event the Available at location
-    flushing principle consumes on (through inventory's arrival hook)."""
+    flushing principle consumes on (through inventory.signals.stock_posted)."""
     if resource.input_location_id is None:
         raise MissingMasterData(
             f"Resource {resource.code} has no input location.",

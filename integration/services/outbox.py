@@ -125,7 +125,8 @@ def _flush_batch(batch: MaterialIssueBatch, order: ProductionOrder) -> OutboxMes
 
 
 def material_issue_record(*, entries) -> None:
-    """Posting effect: add the order's consumption (issues minus returns) to its batches.
+    """Every posting (receivers.stock_posted): the orders' consumption (issues minus returns)
+    into their batches.
 
     A batch is sent at once when it reaches the unit threshold; the beat sends the ones
     older than the time window (material_issues_flush).

@@ -4,11 +4,12 @@ from decimal import Decimal
 
 import pytest
 
-from inventory import hooks, selectors, services
+from inventory import selectors, services
 from inventory.choices import SourceType, TransactionKind
 from inventory.exceptions import InsufficientStock, InvalidMovement
 from inventory.models import InventoryTransaction, Lot, OnHand
 from inventory.services import Source
+from inventory.signals import stock_posted
 
 from .factories import LocationFactory
 
@@ -309,16 +310,16 @@ def test_genealogy_from_consumption_and_receipt(lot_item, serial_item, stock, re
     assert selectors.lot_where_used(lot=resin_a) == [("WO-7", sn1.pk)]
 
 
-# --- The hook point for "Available at location" -------------------------------------------
+# --- stock_posted: where "Available at location" and the ERP's consumption hook in ---------
 
 
-def test_arrival_hook_runs_inside_the_posting(item, stock, line_in, receive, actor):
+def test_stock_posted_is_sent_once_per_posting(item, stock, line_in, receive, actor):
     seen = []
 
-    def effect(*, movement):
-        seen.append((movement.kind, movement.location_id, movement.quantity))
+    def receiver(sender, *, entries, **_):
+        seen.append([(e.kind, e.location_id, e.quantity) for e in entries])
 
-    hooks.register_arrival_effect(effect)
+    stock_posted.connect(receiver, dispatch_uid="test.stock_posted.seen")
     try:
         receive(item, 5, stock)
         services.inventory_transfer(
@@ -330,20 +331,23 @@ def test_arrival_hook_runs_inside_the_posting(item, stock, line_in, receive, act
             actor=actor,
         )
     finally:
-        hooks.unregister_arrival_effect(effect)
+        stock_posted.disconnect(dispatch_uid="test.stock_posted.seen")
     assert seen == [
-        (TransactionKind.RECEIPT, stock.pk, D(5)),
-        (TransactionKind.TRANSFER_IN, line_in.pk, D(2)),
+        [(TransactionKind.RECEIPT, stock.pk, D(5))],
+        [
+            (TransactionKind.TRANSFER_OUT, stock.pk, D(-2)),
+            (TransactionKind.TRANSFER_IN, line_in.pk, D(2)),
+        ],
     ]
 
 
-def test_a_failing_arrival_effect_undoes_the_movement(item, stock, line_in, receive, actor):
-    def effect(*, movement):
-        if movement.location_id == line_in.pk:
+def test_a_failing_receiver_undoes_the_movement(item, stock, line_in, receive, actor):
+    def receiver(sender, *, entries, **_):
+        if any(e.location_id == line_in.pk for e in entries):
             raise InvalidMovement("nothing to consume", code="flush_failed")
 
     receive(item, 5, stock)
-    hooks.register_arrival_effect(effect)
+    stock_posted.connect(receiver, dispatch_uid="test.stock_posted.fails")
     try:
         with pytest.raises(InvalidMovement):
             services.inventory_transfer(
@@ -355,7 +359,7 @@ def test_a_failing_arrival_effect_undoes_the_movement(item, stock, line_in, rece
                 actor=actor,
             )
     finally:
-        hooks.unregister_arrival_effect(effect)
+        stock_posted.disconnect(dispatch_uid="test.stock_posted.fails")
     assert on_hand(item, stock) == D(5)
     assert InventoryTransaction.objects.count() == 1
 

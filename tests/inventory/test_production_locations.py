@@ -1,15 +1,16 @@
-"""Putting material at a resource's input location: the movement and the hook point the
-Available-at-location flushing principle will consume on (wired by the execution issue)."""
+"""Putting material at a resource's input location: the movement, announced by stock_posted,
+that the Available-at-location flushing principle consumes on."""
 
 from decimal import Decimal
 
 import pytest
 
 from execution import services as execution_services
-from inventory import hooks, selectors
+from inventory import selectors
 from inventory.choices import SourceType, TransactionKind
 from inventory.models import InventoryTransaction
 from inventory.services import Source
+from inventory.signals import stock_posted
 from mesproject.errors import MissingMasterData
 
 from .factories import ResourceFactory
@@ -21,20 +22,20 @@ SRC = Source(SourceType.REGISTRATION, "put-1")
 def test_put_material_at_the_input_location(item, site, stock, line_in, receive):
     resource = ResourceFactory(site=site, input_location=line_in)
     receive(item, 10, stock)
-    arrivals = []
+    posted = []
 
-    def effect(*, movement):
-        arrivals.append(movement)
+    def receiver(sender, *, entries, **_):
+        posted.append([e.pk for e in entries])
 
-    hooks.register_arrival_effect(effect)
+    stock_posted.connect(receiver, dispatch_uid="test.stock_posted.put")
     try:
-        _out, into = execution_services.resource_put_material(
+        out, into = execution_services.resource_put_material(
             resource=resource, item=item, quantity=D(4), from_location=stock, source=SRC
         )
     finally:
-        hooks.unregister_arrival_effect(effect)
+        stock_posted.disconnect(dispatch_uid="test.stock_posted.put")
     assert (into.kind, into.location_id) == (TransactionKind.TRANSFER_IN, line_in.pk)
-    assert [a.pk for a in arrivals] == [into.pk]
+    assert posted == [[out.pk, into.pk]]
     assert selectors.on_hand_quantity(item=item, location=line_in) == D(4)
     assert into.reason == f"to resource {resource.code}"
 
