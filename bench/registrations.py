@@ -69,6 +69,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlparse, urlunparse
 
+from execution.services import order_lifecycle
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -1239,7 +1241,7 @@ def run(args, url: str, name: str, template: str, counts: list[int]) -> None:
         order = order_services.production_order_create(
             number=f"BR-{i:05d}", item=plant.product, quantity=D(quantity), site=plant.site
         )
-        orders.append(order_services.production_order_release(order=order))
+        orders.append(order_lifecycle.order_release(order=order))
     phase["plant and orders"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -19,6 +19,7 @@ from orders.choices import Transition
 from orders.models import ProductionOrder
 
 from .selectors import release_shortages_to_confirm
+from .services import order_lifecycle
 from .services.order_changes import order_change, order_material_add, order_material_remove
 
 
@@ -32,6 +33,8 @@ class ReleaseConfirmingOrderAdmin(ProductionOrderAdmin):
     change_order = staticmethod(order_change)
     add_material = staticmethod(order_material_add)
     remove_material = staticmethod(order_material_remove)
+    transition = staticmethod(order_lifecycle.order_transition)
+    allowed_transitions = staticmethod(order_lifecycle.allowed_transitions)
     actions = [
         "release_selected",
         "release_selected_with_shortages",

@@ -1,14 +1,17 @@
-"""Extension points execution offers higher apps (integration), registered at start-up.
+"""Extension points execution still offers higher apps (integration), registered at start-up.
 
-Registration effects run inside the transaction that processed a registration, right
-after its journals were written (an effect that raises fails the registration, which a
-supervisor can process again); integration writes its outbox rows there.
+An order change and a processed registration reach integration by the signals in
+execution.signals; two callback lists remain here, pay basis and acceptance.
 
-execution may not import integration, yet a transfer of attendance days to payroll must
-reach the payroll system. So a higher app registers a pay-basis effect in its
+Pay basis: execution may not import integration, yet a transfer of attendance days to
+payroll must reach the payroll system. So a higher app registers a pay-basis effect in its
 AppConfig.ready(); the transfer runs every effect inside its own transaction, right after
 the days were marked transferred. An effect that raises rolls the transfer back, so it
 should only write (an outbox row, say) and leave the sending to a background job.
+
+Acceptance: when a new registration is stored, guards may refuse it (the hub takes a scale
+unit's sites' registrations from that scale unit only) and effects run in its transaction
+(a scale unit queues it for the hub).
 """
 
 from collections.abc import Callable
@@ -33,49 +36,6 @@ def unregister_pay_basis_effect(fn: PayBasisEffect) -> None:
 def run_pay_basis_effects(*, days, csv_text: str) -> None:
     for fn in list(_pay_basis_effects):
         fn(days=days, csv_text=csv_text)
-
-
-RegistrationEffect = Callable[..., None]
-
-_registration_effects: list[RegistrationEffect] = []
-
-
-def register_registration_effect(fn: RegistrationEffect) -> None:
-    """fn(*, registration: RawRegistration) runs after each registration is processed."""
-    if fn not in _registration_effects:
-        _registration_effects.append(fn)
-
-
-def unregister_registration_effect(fn: RegistrationEffect) -> None:
-    if fn in _registration_effects:
-        _registration_effects.remove(fn)
-
-
-def run_registration_effects(*, registration) -> None:
-    for fn in list(_registration_effects):
-        fn(registration=registration)
-
-
-StartGuard = Callable[..., list[str]]
-
-_start_guards: list[StartGuard] = []
-
-
-def register_start_guard(fn: StartGuard) -> None:
-    """fn(*, job: Job) -> reasons the job may not be started now (empty: it may). Checked
-    when a start or bundle registration is accepted; integration refuses new starts on an
-    order the ERP is force closing."""
-    if fn not in _start_guards:
-        _start_guards.append(fn)
-
-
-def unregister_start_guard(fn: StartGuard) -> None:
-    if fn in _start_guards:
-        _start_guards.remove(fn)
-
-
-def start_blockers(*, job) -> list[str]:
-    return [reason for fn in list(_start_guards) for reason in fn(job=job)]
 
 
 AcceptanceEffect = Callable[..., None]

@@ -26,7 +26,6 @@ from orders.models import (
     Resource,
     RouteOperation,
 )
-from orders.services import allowed_transitions, transition_blockers
 
 from .models import (
     GenealogyLink,
@@ -36,6 +35,7 @@ from .models import (
     ReportAsFinishedLine,
     RouteCardLine,
 )
+from .services import order_lifecycle
 from .services.materials import (
     RESERVING,
     material_requirement,
@@ -331,7 +331,7 @@ def order_page(*, order: ProductionOrder, limit: int = 20) -> OrderPage:
             limit,
         ),
         history=_latest(order.transition_log.select_related("user").order_by("-at", "-id"), limit),
-        transitions=allowed_transitions(order=order),
+        transitions=order_lifecycle.allowed_transitions(order=order),
     )
 
 
@@ -440,7 +440,7 @@ def order_release_shortages(*, order: ProductionOrder) -> list[MaterialShortage]
 def release_shortages_to_confirm(*, order: ProductionOrder) -> list[MaterialShortage]:
     """The shortages a person confirms before releasing the order (the planner page, the
     admin): none when the release would be refused anyway, so its own reasons are shown."""
-    if transition_blockers(order=order, transition=Transition.RELEASE):
+    if order_lifecycle.transition_blockers(order=order, transition=Transition.RELEASE):
         return []
     return order_release_shortages(order=order)
 

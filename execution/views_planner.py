@@ -4,9 +4,9 @@ with its transitions, and the order form.
 Server-rendered; every action is a plain form POST followed by a redirect. Permissions are
 checked here on the server: viewing needs orders.view_productionorder, creating
 orders.add_productionorder, changing, splitting and transitions
-orders.change_productionorder. Every change goes through orders.services, the same calls
-the admin and the ERP API make, so a release reserves materials and creates jobs here too
-(the execution hooks run inside production_order_transition).
+orders.change_productionorder. Every change goes through the same use cases the admin and
+the ERP API call (execution.services.order_lifecycle and order_changes), so a release
+reserves materials and creates jobs here too.
 """
 
 import csv
@@ -34,6 +34,7 @@ from .selectors import (
     production_order_list,
     release_shortages_to_confirm,
 )
+from .services import order_lifecycle
 from .services.order_changes import order_change
 
 PAGE_SIZE = 50
@@ -291,7 +292,7 @@ def order_split(request, pk: int):
 @login_required
 @require_POST
 def order_transition(request, pk: int, transition: str):
-    """One manual transition through production_order_transition, as the admin and the API
+    """One manual transition through execution's order lifecycle, as the admin and the API
     run it (guards re-checked under the row lock; a refusal is shown with its reasons)."""
     _require(request, CHANGE)
     order = get_object_or_404(ProductionOrder, pk=pk)
@@ -317,7 +318,7 @@ def order_transition(request, pk: int, transition: str):
                 {"order": order, "shortages": shortages, "reason": reason},
             )
     try:
-        order = order_services.production_order_transition(
+        order = order_lifecycle.order_transition(
             order=order,
             transition=transition,
             actor=order_services.Actor(user=request.user),

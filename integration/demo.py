@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from execution.choices import RegistrationKind
 from execution.models import AbsenceCode, IndirectActivity, PayAgreement, Terminal, Worker
+from execution.services import order_lifecycle
 from execution.services.registrations import RegistrationInput, registration_accept
 from execution.services.senders import terminal_issue_token
 from inventory import services as inventory_services
@@ -459,15 +460,15 @@ def _orders(site, items, planner):
             actor=actor,
         )
         if status != "created":
-            order = order_services.production_order_release(order=order, actor=actor)
+            order = order_lifecycle.order_release(order=order, actor=actor)
         if good or scrap or wip:
-            order = order_services.production_order_record_quantities(
+            order = order_lifecycle.order_record_quantities(
                 order=order, in_progress=D(wip), good=D(good), scrap=D(scrap), actor=floor
             )
         if status == "closed":
-            order = order_services.production_order_close(order=order, actor=actor)
+            order = order_lifecycle.order_close(order=order, actor=actor)
         if status == "canceled":
-            order = order_services.production_order_cancel(
+            order = order_lifecycle.order_cancel(
                 order=order, actor=actor, reason="Customer order withdrawn"
             )
         assert order.status == status, (order.number, order.status, status)

@@ -236,6 +236,9 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
     change_order = staticmethod(services.production_order_update)
     add_material = staticmethod(services.production_order_material_add)
     remove_material = staticmethod(services.production_order_material_remove)
+    # The status move alone; execution's admin puts its order lifecycle use case here.
+    transition = staticmethod(services.production_order_transition)
+    allowed_transitions = staticmethod(services.allowed_transitions)
     quantity_fields = (
         "status",
         "quantity_in_progress",
@@ -330,7 +333,7 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
         if order is not None:
             extra_context["order_transitions"] = [
                 {"name": name, "label": Transition(name).label, "blockers": blockers}
-                for name, blockers in services.allowed_transitions(order=order)
+                for name, blockers in self.allowed_transitions(order=order)
             ]
             extra_context["can_transition"] = self.has_change_permission(request, order)
             extra_context["split_form"] = SplitForm()
@@ -343,7 +346,7 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
         if transition not in MANUAL_TRANSITIONS:
             raise PermissionDenied
         try:
-            order = services.production_order_transition(
+            order = self.transition(
                 order=order,
                 transition=transition,
                 actor=services.Actor(user=request.user),
@@ -386,7 +389,7 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
         done, refused = [], []
         for order in queryset:
             try:
-                services.production_order_transition(
+                self.transition(
                     order=order, transition=transition, actor=services.Actor(user=request.user)
                 )
                 done.append(order.number)

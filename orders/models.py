@@ -208,6 +208,12 @@ class ProductionOrder(ConcurrentTransitionMixin, models.Model):
     quantity_in_progress = QuantityField()
     quantity_completed = QuantityField(help_text="Good quantity reported.")
     quantity_scrapped = QuantityField()
+    closing_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while the ERP force closes the order: only the units already at an "
+        "operation may finish it, nothing new starts. Cleared when the order closes.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()

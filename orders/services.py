@@ -18,7 +18,6 @@ from inventory.models import Item, Site, UnitOfMeasure, validate_quantity_for_un
 from mesproject.deployment import refuse_hub_owned
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
 
-from . import hooks
 from .choices import MANUAL_TRANSITIONS, OrderStatus, Transition
 from .models import (
     Bom,
@@ -117,8 +116,18 @@ def transition_blockers(*, order: ProductionOrder, transition: str) -> list[str]
         reasons.append("quantities have already been reported on the order")
     elif transition == Transition.CLOSE:
         reasons += _close_reasons(order)
-    reasons += hooks.guard_reasons(transition, order=order)
     return reasons
+
+
+def refuse_transition(order: ProductionOrder, transition: str, blockers: list[str]) -> None:
+    """The refusal of a transition that has blockers (orders' own or a higher app's)."""
+    if blockers:
+        label = Transition(transition).label
+        raise NotAllowed(
+            f"{label} of order {order.number} refused: {'; '.join(blockers)}.",
+            code=f"{transition}_refused",
+            fields={"status": order.status, "reasons": blockers},
+        )
 
 
 def allowed_transitions(*, order: ProductionOrder) -> list[tuple[str, list[str]]]:
@@ -161,21 +170,16 @@ def _apply(order: ProductionOrder, transition: str, actor: Actor, reason: str = 
 def production_order_transition(
     *, order: ProductionOrder, transition: str, actor: Actor = SYSTEM, reason: str = ""
 ) -> ProductionOrder:
-    """Run a manual transition (release, unrelease, cancel, close, reopen, unterminate)."""
+    """The status move of a manual transition (release, unrelease, cancel, close, reopen,
+    unterminate) with orders' own checks. What else a transition does is execution's use
+    case (execution.services.order_lifecycle), which every caller goes through."""
     refuse_hub_owned("Production orders")
     if transition not in MANUAL_TRANSITIONS:
         raise ApplicationError(
             f"{transition!r} is not a transition that can be asked for.", code="invalid_transition"
         )
     order = lock_order(order.pk)
-    blockers = transition_blockers(order=order, transition=transition)
-    if blockers:
-        label = Transition(transition).label
-        raise NotAllowed(
-            f"{label} of order {order.number} refused: {'; '.join(blockers)}.",
-            code=f"{transition}_refused",
-            fields={"status": order.status, "reasons": blockers},
-        )
+    refuse_transition(order, transition, transition_blockers(order=order, transition=transition))
     if transition == Transition.RELEASE:
         bom, route, _ = find_release_master_data(order)
         order.bom, order.route = bom, route
@@ -183,7 +187,6 @@ def production_order_transition(
         if not order.materials.filter(bom_line__isnull=False).exists():
             _explode_bom(order, bom)
     _apply(order, transition, actor, reason)
-    hooks.run_effects(transition, order=order, actor=actor)
     return order
 
 
@@ -218,27 +221,6 @@ def _explode_bom(order: ProductionOrder, bom: Bom) -> None:
     )
 
 
-def production_order_release(*, order, actor: Actor = SYSTEM, reason: str = ""):
-    """Created -> Released: approved BOM and route required; effects from hooks."""
-    return production_order_transition(
-        order=order, transition=Transition.RELEASE, actor=actor, reason=reason
-    )
-
-
-def production_order_cancel(*, order, actor: Actor = SYSTEM, reason: str = ""):
-    """-> Canceled; nothing already posted is undone."""
-    return production_order_transition(
-        order=order, transition=Transition.CANCEL, actor=actor, reason=reason
-    )
-
-
-def production_order_close(*, order, actor: Actor = SYSTEM, reason: str = ""):
-    """Completed -> Closed within the over-delivery tolerance, nothing in progress."""
-    return production_order_transition(
-        order=order, transition=Transition.CLOSE, actor=actor, reason=reason
-    )
-
-
 def _settle_running_status(order: ProductionOrder, actor: Actor, reason: str) -> None:
     """The automatic transitions: a running order's status follows its quantities."""
     if order.status == OrderStatus.RELEASED and order.has_activity():
@@ -248,10 +230,8 @@ def _settle_running_status(order: ProductionOrder, actor: Actor, reason: str) ->
     implied = order.implied_running_status()
     if order.status == OrderStatus.IN_PROGRESS and implied == OrderStatus.COMPLETED:
         _apply(order, Transition.COMPLETE, actor, reason)
-        hooks.run_effects(Transition.COMPLETE, order=order, actor=actor)
     elif order.status == OrderStatus.COMPLETED and implied == OrderStatus.IN_PROGRESS:
         _apply(order, Transition.RESUME, actor, reason)
-        hooks.run_effects(Transition.RESUME, order=order, actor=actor)
 
 
 @transaction.atomic
@@ -479,7 +459,6 @@ def production_order_update(
         return production_order_change_quantity(
             order=order, quantity=quantity, actor=actor, reason=reason
         )
-    hooks.run_effects(hooks.CHANGED, order=order, actor=actor)
     return order
 
 
@@ -496,7 +475,6 @@ def production_order_change_quantity(
     _stamp(order, actor, reason or f"quantity changed to {quantity.normalize():f}")
     order.save()
     _settle_running_status(order, actor, reason or "quantity changed")
-    hooks.run_effects(hooks.CHANGED, order=order, actor=actor)
     return order
 
 
@@ -540,7 +518,6 @@ def production_order_material_add(
         flushing_principle=flushing_principle,
         operation_number=operation_number,
     )
-    hooks.run_effects(hooks.CHANGED, order=order, actor=SYSTEM)
     return material
 
 
@@ -551,7 +528,6 @@ def production_order_material_remove(*, material: ProductionOrderMaterial) -> No
     order = lock_order(material.order_id)
     _require_materials_changeable(order)
     material.delete()
-    hooks.run_effects(hooks.CHANGED, order=order, actor=SYSTEM)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
+from execution.services import order_lifecycle
 from inventory.choices import ItemType
 from inventory.models import Item, Location, Site, UnitOfMeasure, Warehouse
 from orders import services
@@ -194,8 +195,8 @@ def advance_order(order: ProductionOrder, status: str) -> ProductionOrder:
     In Progress has one unit in progress; Completed and Closed have exactly the order
     quantity completed; Canceled is canceled straight from Created.
     """
-    release = services.production_order_release
-    record = services.production_order_record_quantities
+    release = order_lifecycle.order_release
+    record = order_lifecycle.order_record_quantities
     if status == OrderStatus.CREATED:
         pass
     elif status == OrderStatus.RELEASED:
@@ -205,9 +206,9 @@ def advance_order(order: ProductionOrder, status: str) -> ProductionOrder:
     elif status in (OrderStatus.COMPLETED, OrderStatus.CLOSED):
         order = record(order=release(order=order), good=order.quantity)
         if status == OrderStatus.CLOSED:
-            order = services.production_order_close(order=order)
+            order = order_lifecycle.order_close(order=order)
     elif status == OrderStatus.CANCELED:
-        order = services.production_order_cancel(order=order)
+        order = order_lifecycle.order_cancel(order=order)
     else:
         raise ValueError(status)
     assert order.status == status, (order.status, status)

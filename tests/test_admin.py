@@ -42,6 +42,7 @@ from execution.models import (
     Terminal,
     Worker,
 )
+from execution.services import order_lifecycle
 from execution.services.attendance import attendance_day_calculate
 from integration.models import Heartbeat, HubForward, HubPackage, ReceivedPackage
 from integration.roles import roles_ensure
@@ -50,7 +51,6 @@ from inventory import services as inventory_services
 from inventory.choices import SourceType, Tracking
 from inventory.models import Reservation, UnitConversion
 from inventory.services import InventoryActor, Source
-from orders import services
 from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder, ProductionOrderMaterial
 from orders.services import Actor
@@ -642,7 +642,7 @@ def change_form_data(response, **changes) -> dict:
 
 def test_admin_change_refuses_a_quantity_below_produced(admin_client):
     order = advance_order(make_order(quantity=10), S.RELEASED)
-    order = services.production_order_record_quantities(order=order, good=Decimal(6))
+    order = order_lifecycle.order_record_quantities(order=order, good=Decimal(6))
     page = admin_client.get(change_url(order))
 
     response = admin_client.post(change_url(order), change_form_data(page, quantity="5"))

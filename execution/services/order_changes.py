@@ -22,7 +22,9 @@ from orders.services import SYSTEM, Actor
 
 from ..choices import JobKind
 from ..models import Job
+from ..signals import CHANGED, order_changed
 from .materials import RESERVING, order_reserve_materials
+from .order_quantities import announce_automatic_transitions
 
 MINUTES = Decimal("0.01")
 
@@ -62,15 +64,24 @@ def order_resync(*, order: ProductionOrder, actor: Actor = SYSTEM) -> None:
     order_reserve_materials(order=order, actor=actor)
 
 
+def _in_step(order: ProductionOrder, before: str, actor: Actor) -> None:
+    """After the orders service changed the order: re-sync, then tell the apps above
+    (a quantity change may have completed or resumed the order)."""
+    order_resync(order=order, actor=actor)
+    announce_automatic_transitions(order=order, before=before, actor=actor)
+    order_changed.send(sender=ProductionOrder, order=order, transition=CHANGED, actor=actor)
+
+
 @transaction.atomic
 def order_change(
     *, order: ProductionOrder, actor: Actor = SYSTEM, reason: str = "", **changes
 ) -> ProductionOrder:
     """Change planning fields and/or the quantity, then re-sync reservations and jobs."""
+    before = order_services.lock_order(order.pk).status
     order = order_services.production_order_update(
         order=order, actor=actor, reason=reason, **changes
     )
-    order_resync(order=order, actor=actor)
+    _in_step(order, before, actor)
     return order
 
 
@@ -79,10 +90,11 @@ def order_change_quantity(
     *, order: ProductionOrder, quantity: Decimal, actor: Actor = SYSTEM, reason: str = ""
 ) -> ProductionOrder:
     """New order quantity, then re-sync reservations and jobs."""
+    before = order_services.lock_order(order.pk).status
     order = order_services.production_order_change_quantity(
         order=order, quantity=quantity, actor=actor, reason=reason
     )
-    order_resync(order=order, actor=actor)
+    _in_step(order, before, actor)
     return order
 
 
@@ -94,7 +106,7 @@ def order_material_add(
     material = order_services.production_order_material_add(
         order=order, component=component, **line
     )
-    order_resync(order=material.order, actor=actor)
+    _in_step(material.order, material.order.status, actor)
     return material
 
 
@@ -102,4 +114,5 @@ def order_material_add(
 def order_material_remove(*, material: ProductionOrderMaterial, actor: Actor = SYSTEM) -> None:
     """Remove a material line; what a released order still had reserved for it is freed."""
     order_services.production_order_material_remove(material=material)
-    order_resync(order=order_services.lock_order(material.order_id), actor=actor)
+    order = order_services.lock_order(material.order_id)
+    _in_step(order, order.status, actor)

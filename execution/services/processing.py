@@ -36,11 +36,10 @@ from inventory.fields import ZERO
 from inventory.models import Location, Lot, OnHand
 from inventory.services import MovementInput, Source
 from mesproject.errors import ApplicationError, MissingMasterData
-from orders import services as order_services
 from orders.models import ProductionOrder, Resource
 from orders.services import Actor
 
-from .. import flushing, hooks
+from .. import flushing
 from ..choices import (
     JobKind,
     JobStatus,
@@ -60,9 +59,11 @@ from ..models import (
     ReportAsFinishedLine,
     RouteCardLine,
 )
+from ..signals import registration_processed
 from .genealogy import genealogy_link
 from .materials import order_parent_quantity, order_reference
 from .nudge import processor_nudge_clear
+from .order_quantities import order_record_quantities
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ def registration_process_one(
         try:
             with transaction.atomic():
                 text = _apply(registration, actor)
-                hooks.run_registration_effects(registration=registration)
+                registration_processed.send(sender=RawRegistration, registration=registration)
         except (ApplicationError, IntegrityError, ValueError, LookupError) as exc:
             return _fail(registration, actor, exc)
         except DatabaseError:
@@ -522,7 +523,7 @@ class OrderWork:
             started - (order.quantity_completed + good) - (order.quantity_scrapped + scrap),
         )
         before = order.status
-        self.order = order_services.production_order_record_quantities(
+        self.order = order_record_quantities(
             order=order,
             actor=self.actor,
             reason=f"{self.source.type} {self.source.id}",

@@ -227,6 +227,15 @@ def _check_job(job: Job, *, starting: bool = False) -> None:
         raise _conflict(f"Job {job} is completed.", "job_completed", job=job.pk)
     if starting and job.on_hold:
         raise _conflict(f"Job {job} is on hold.", "job_on_hold", job=job.pk)
+    if starting and job.order.closing_since is not None:
+        # Force close: nothing new starts, not even units done at an earlier operation.
+        raise _conflict(
+            f"The ERP is force closing order {job.order.number}: only the units already at "
+            "an operation may finish it.",
+            "order_closing",
+            order=job.order.number,
+            job=job.pk,
+        )
 
 
 def _check_reason(data: RegistrationInput) -> None:
@@ -313,14 +322,6 @@ def _check_job_registration(data: RegistrationInput) -> None:
     for job in jobs:
         _check_job(job, starting=kind in JOB_START_KINDS)
     if kind in JOB_START_KINDS:
-        for job in jobs:
-            blockers = hooks.start_blockers(job=job)
-            if blockers:
-                raise _conflict(
-                    f"Job {job} cannot start: {'; '.join(blockers)}.",
-                    "job_start_blocked",
-                    job=job.pk,
-                )
         return
     job = data.job
     if worker is None and not job_started(job, at):

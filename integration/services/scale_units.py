@@ -68,7 +68,6 @@ from orders.services import Actor
 
 from ..choices import ForwardStatus, PackageKind, PackageStatus
 from ..models import (
-    ForceCloseRequest,
     HubForward,
     HubLink,
     HubPackage,
@@ -103,7 +102,6 @@ HUB_OWNED = (
     ProductionOrder,
     ProductionOrderMaterial,
     Job,
-    ForceCloseRequest,
 )
 _RANK = {model: rank for rank, model in enumerate(HUB_OWNED)}
 # The transitions a scale unit hears of; the automatic ones it works out itself.
@@ -129,6 +127,8 @@ ORDER_HUB_FIELDS = (
     "restricted",
     "bom_id",
     "route_id",
+    # The ERP's force close, on the hub: the scale unit refuses new starts too.
+    "closing_since",
 )
 HUB_STATUSES = (OrderStatus.CREATED, OrderStatus.CANCELED, OrderStatus.CLOSED)
 RUNNING = (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
@@ -247,7 +247,6 @@ def _order_objects(order: ProductionOrder) -> list:
         order,
         *order.materials.all(),
         *order.jobs.all(),
-        *ForceCloseRequest.objects.filter(order=order),
     ]
     if order.bom_id:
         objects += [order.bom, *order.bom.lines.all()]
@@ -309,8 +308,8 @@ def _enqueue_order(unit: ScaleUnit, order: ProductionOrder, *, reason: str) -> H
 
 
 def order_package_effect(*, order: ProductionOrder, transition: str) -> None:
-    """orders hook (in the transition's or change's transaction): an order of a site a scale
-    unit runs changed on the hub; queue its package. Orders never released stay here."""
+    """In the transition's or change's transaction: an order of a site a scale unit runs
+    changed on the hub; queue its package. Orders never released stay here."""
     if is_scale_unit():
         return
     unit = scale_unit_of(order.site_id)
@@ -319,21 +318,6 @@ def order_package_effect(*, order: ProductionOrder, transition: str) -> None:
     if order.status == OrderStatus.CREATED and transition != Transition.UNRELEASE:
         return
     _enqueue_order(unit, order, reason=transition)
-
-
-def _transition_effect(transition: str):
-    def effect(*, order, **_) -> None:
-        order_package_effect(order=order, transition=transition)
-
-    effect.__name__ = f"order_package_on_{transition}"
-    return effect
-
-
-ORDER_PACKAGE_EFFECTS = {t: _transition_effect(t) for t in SENT_TRANSITIONS}
-
-
-def order_changed_effect(*, order, **_) -> None:
-    order_package_effect(order=order, transition="changed")
 
 
 def _site_of(data) -> int | None:

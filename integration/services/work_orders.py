@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from execution.choices import JobKind, LogbookKind, RegistrationStatus
 from execution.models import Job, LogbookEntry, RawRegistration, ReportAsFinishedLine
+from execution.services import order_lifecycle
 from execution.services.order_changes import order_change, order_change_quantity
 from inventory.models import Item, Site
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
@@ -108,7 +109,7 @@ def _update_created(order: ProductionOrder, data: WorkOrderInput, actor: Actor):
     if order.status != OrderStatus.CREATED:
         _refuse_existing(order)
     item, site = _master_data(data)
-    return order_services.production_order_update(
+    return order_change(
         order=order,
         actor=actor,
         reason="updated by the ERP (same wo_id)",
@@ -178,9 +179,7 @@ def work_order_release(*, order: ProductionOrder, actor: Actor) -> ProductionOrd
                 f"{'; '.join(missing)}.",
                 fields={"missing": missing},
             )
-    return order_services.production_order_release(
-        order=order, actor=actor, reason="released by the ERP"
-    )
+    return order_lifecycle.order_release(order=order, actor=actor, reason="released by the ERP")
 
 
 def _model_changes(changes: dict) -> dict:
@@ -284,14 +283,14 @@ def _close_with_what_was_produced(order: ProductionOrder, actor: Actor, reason: 
     """Short close: the order quantity becomes what was completed, then Closed; with nothing
     produced, the order is canceled. Either way its reservations go back to general stock."""
     if order.quantity_completed <= 0:
-        return order_services.production_order_transition(
+        return order_lifecycle.order_transition(
             order=order, transition=Transition.CANCEL, actor=actor, reason=reason
         )
     if order.quantity_completed < order.quantity:
         order = order_change_quantity(
             order=order, quantity=order.quantity_completed, actor=actor, reason=reason
         )
-    return order_services.production_order_transition(
+    return order_lifecycle.order_transition(
         order=order, transition=Transition.CLOSE, actor=actor, reason=reason
     )
 
@@ -317,7 +316,7 @@ def work_order_close(
         )
     reason = f"{CloseMode(mode).label} by the ERP"
     if mode == CloseMode.CANCEL:
-        order = order_services.production_order_transition(
+        order = order_lifecycle.order_transition(
             order=order, transition=Transition.CANCEL, actor=actor, reason=reason
         )
         return order, False
@@ -332,11 +331,13 @@ def work_order_close(
         return _close_with_what_was_produced(order, actor, reason), False
     if not _force_close_waits(order):
         return _force_close_finish(order, actor), False
-    ForceCloseRequest.objects.get_or_create(
+    request, _ = ForceCloseRequest.objects.get_or_create(
         order=order,
         defaults={"requested_by": actor.label[:64], "requested_at": timezone.now()},
     )
-    # A scale unit running the order stops new starts too.
+    # The floor's start check reads it on the order: nothing new starts from now on.
+    _set_closing_since(order, request.requested_at)
+    # A scale unit running the order gets it with the order and refuses new starts too.
     scale_units.order_package_effect(order=order, transition="force close")
     notify(
         kind=NotificationKind.FORCE_CLOSE,
@@ -397,15 +398,23 @@ def _force_close_waits(order: ProductionOrder, *, processing=None) -> list[str]:
     return waits
 
 
+def _set_closing_since(order: ProductionOrder, since: datetime | None) -> None:
+    if order.closing_since != since:
+        order.closing_since = since
+        order.save(update_fields=["closing_since", "updated_at"])
+
+
 def _force_close_finish(order: ProductionOrder, actor: Actor, *, registration=None):
     """Close the order with what was completed, naming the units left unfinished."""
+    # Before the close, so the close's package tells a scale unit too.
+    _set_closing_since(order, None)
     unfinished = unfinished_quantity(order)
     reason = "Force close by the ERP"
     if unfinished > 0:
         reason += f": {unfinished.normalize():f} started left unfinished"
     if order.quantity_completed > 0 and order.quantity_in_progress > 0:
         # Closed means nothing in progress; the jobs keep what they started.
-        order = order_services.production_order_record_quantities(
+        order = order_lifecycle.order_record_quantities(
             order=order, in_progress=-order.quantity_in_progress, actor=actor, reason=reason
         )
     order = _close_with_what_was_produced(order, actor, reason)
@@ -432,21 +441,9 @@ def _force_close_finish(order: ProductionOrder, actor: Actor, *, registration=No
     return order
 
 
-def force_close_start_guard(*, job) -> list[str]:
-    """Start guard: once the ERP force closes an order, only the units already at an
-    operation finish it; nothing new starts on the order, not even at a later operation."""
-    pending = ForceCloseRequest.objects.filter(order_id=job.order_id, closed_at__isnull=True)
-    if pending.exists():
-        return [
-            f"the ERP is force closing order {job.order.number}: only the units already "
-            "at an operation may finish it"
-        ]
-    return []
-
-
 def force_close_effect(*, registration) -> None:
-    """Registration effect: a force-closed order closes, in the transaction that processed
-    the registration, once it waits for nothing more."""
+    """On each processed registration (integration.receivers): a force-closed order closes,
+    in the transaction that processed the registration, once it waits for nothing more."""
     lane = registration.lane or ""
     if not lane.startswith("order:"):
         return

@@ -19,6 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from execution.models import AbsenceCode, IndirectActivity, PayAgreement, Terminal, Worker
+from execution.services import order_lifecycle
 from execution.services.processing import registrations_process
 from inventory import services as inventory_services
 from inventory.choices import LocationKind, SourceType, Tracking
@@ -72,7 +73,7 @@ class Floor:
             **kwargs,
         )
         if release:
-            order = order_services.production_order_release(order=order)
+            order = order_lifecycle.order_release(order=order)
         return order
 
     def job(self, order, operation: int, kind: str = "process"):

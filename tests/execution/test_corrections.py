@@ -26,6 +26,7 @@ from execution.models import (
     RouteCardLine,
 )
 from execution.services.corrections import registration_correct
+from execution.services.order_lifecycle import order_transition
 from integration.choices import MessageKind
 from integration.models import DefectReasonMapping, OutboxMessage
 from integration.roles import PLANNER, SUPERVISOR, roles_ensure
@@ -35,7 +36,7 @@ from inventory.models import InventoryTransaction, OnHand
 from inventory.services import InventoryActor, Source
 from mesproject.errors import ApplicationError, NotAllowed
 from orders.choices import OrderStatus, Transition
-from orders.services import Actor, production_order_transition
+from orders.services import Actor
 from tests.execution.floor import make_floor
 from tests.pages import assert_constant_queries
 
@@ -566,9 +567,9 @@ def test_refusals_already_corrected_not_processed_kind_closed_and_no_reason():
 def test_a_closed_order_is_reopened_before_a_correction():
     floor = make_floor()
     order, finished = _finished_order(floor, 5)
-    production_order_transition(order=order, transition=Transition.CLOSE)
+    order_transition(order=order, transition=Transition.CLOSE)
     _refused(finished, "order_closed")
-    production_order_transition(order=order, transition=Transition.REOPEN)
+    order_transition(order=order, transition=Transition.REOPEN)
     _correct(finished)
     _processed(floor)
     order.refresh_from_db()

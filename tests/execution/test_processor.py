@@ -21,6 +21,7 @@ from execution.models import (
     ReportAsFinishedLine,
     RouteCardLine,
 )
+from execution.services import order_lifecycle
 from execution.services.processing import registration_process_one, registrations_process
 from execution.services.registrations import registration_cancel, registration_process_again
 from inventory.choices import Tracking, TransactionKind
@@ -275,14 +276,13 @@ def test_cancel_gives_up_a_failed_registration_and_releases_its_lane():
 
 @pytest.mark.django_db
 def test_an_order_canceled_after_acceptance_fails_its_registration_cleanly():
-    from orders import services as order_services
 
     floor = make_floor()
     order = floor.order(5)
     worker = floor.workers[0]
     floor.clock_in(worker, 0)
     floor.post("start_job", at=1, badge_id=worker, job=floor.job(order, 10))
-    order_services.production_order_cancel(order=order)
+    order_lifecycle.order_cancel(order=order)
     floor.process()
     registration = RawRegistration.objects.get(order=order)
     assert registration.status == RegistrationStatus.FAILED

@@ -8,14 +8,16 @@ from decimal import Decimal as D
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from execution.choices import JobKind, RegistrationStatus
 from execution.models import Job, RawRegistration
+from execution.services import order_lifecycle
 from integration.roles import OPERATOR, roles_ensure
 from mesproject.errors import NotAllowed
-from orders import services as order_services
 from orders.choices import OrderStatus
+from orders.models import ProductionOrder
 from tests.api import new_key, openapi_schema, token_client
 from tests.execution.floor import make_floor
 
@@ -61,10 +63,10 @@ def test_release_creates_a_process_job_per_operation_and_setup_jobs_where_there_
 def test_unrelease_removes_the_jobs_while_nothing_was_registered(floor):
     order = floor.order(3)
     assert order.jobs.count() == 3
-    order = order_services.production_order_transition(order=order, transition="unrelease")
+    order = order_lifecycle.order_transition(order=order, transition="unrelease")
     assert order.status == OrderStatus.CREATED
     assert not Job.objects.filter(order=order).exists()
-    order = order_services.production_order_release(order=order)
+    order = order_lifecycle.order_release(order=order)
     assert order.jobs.count() == 3
 
 
@@ -73,10 +75,10 @@ def test_unrelease_is_refused_once_a_registration_exists(floor):
     worker = floor.workers[0]
     floor.clock_in(worker, 0)
     floor.post("start_job", at=1, badge_id=worker, job=floor.job(order, 10))
-    blockers = order_services.transition_blockers(order=order, transition="unrelease")
+    blockers = order_lifecycle.transition_blockers(order=order, transition="unrelease")
     assert blockers == ["1 shop-floor registration(s) exist for the order"]
     with pytest.raises(NotAllowed) as refused:
-        order_services.production_order_transition(order=order, transition="unrelease")
+        order_lifecycle.order_transition(order=order, transition="unrelease")
     assert refused.value.code == "unrelease_refused"
     order.refresh_from_db()
     assert order.status == OrderStatus.RELEASED and order.jobs.count() == 3
@@ -256,7 +258,7 @@ def test_no_quantity_on_a_closed_or_canceled_or_created_order(floor):
     floor.clock_in(worker, 0)
     order = floor.order(1)
     job = floor.job(order, 10)
-    order_services.production_order_cancel(order=order)
+    order_lifecycle.order_cancel(order=order)
     body = _refused(floor, "start_job", "order_not_running", 409, at=1, badge_id=worker, job=job)
     assert body["fields"]["status"] == "canceled"
     created = floor.order(1, release=False)
@@ -269,6 +271,23 @@ def test_no_quantity_on_a_closed_or_canceled_or_created_order(floor):
         order=created.number,
         quantity_good="1",
     )
+
+
+def test_an_order_closing_refuses_new_starts_but_lets_the_units_at_an_operation_finish():
+    floor = make_floor(workers=2)
+    first, second = floor.workers
+    for worker in floor.workers:
+        floor.clock_in(worker, 0)
+    order = floor.order(4)
+    job10, job20 = floor.job(order, 10), floor.job(order, 20)
+    floor.post("start_job", at=1, badge_id=first, job=job10, quantity="2")
+    # What integration's force close sets: execution reads it on the order alone.
+    ProductionOrder.objects.filter(pk=order.pk).update(closing_since=timezone.now())
+
+    body = _refused(floor, "start_job", "order_closing", 409, at=2, badge_id=second, job=job20)
+    assert order.number in body["message"] and body["fields"]["order"] == order.number
+    _refused(floor, "bundle", "order_closing", 409, at=2, badge_id=second, jobs=[job10, job20])
+    floor.post("report_progress", at=3, badge_id=first, job=job10, quantity_good="2")
 
 
 def test_job_rules(floor):

@@ -31,6 +31,7 @@ from execution.models import (
     Terminal,
     Worker,
 )
+from execution.services import order_lifecycle
 from execution.services.processing import registrations_process
 from inventory import services as inventory_services
 from inventory.choices import FlushingPrinciple, LocationKind, SourceType, TransactionKind
@@ -212,7 +213,7 @@ class Plant:
             site=self.site,
             over_delivery_tolerance_pct=D(tolerance),
         )
-        return order_services.production_order_release(order=order)
+        return order_lifecycle.order_release(order=order)
 
     def stock(self, part: str, quantity, location: Location) -> None:
         inventory_services.inventory_receive(

@@ -8,11 +8,11 @@ import pytest
 from django.db.models import Sum
 
 from execution.models import MaterialLineState, PickingListLine
+from execution.services import order_lifecycle
 from execution.services.jobs import job_plan_change
 from integration.models import MaterialIssueBatch
 from inventory.choices import TransactionKind
 from inventory.models import InventoryTransaction, OnHand, Reservation
-from orders import services as order_services
 from tests.execution.floor import make_floor
 
 LINES = [("CHAIN", "available_at_location", 20, "1"), ("BELL", "manual", 30, "1")]
@@ -103,6 +103,6 @@ def test_an_order_that_consumed_on_release_cannot_be_unreleased():
     from mesproject.errors import NotAllowed
 
     with pytest.raises(NotAllowed) as refused:
-        order_services.production_order_transition(order=order, transition="unrelease")
+        order_lifecycle.order_transition(order=order, transition="unrelease")
     assert refused.value.code == "unrelease_refused"
     assert D(PickingListLine.objects.get(order=order).quantity) == 3

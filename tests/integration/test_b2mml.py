@@ -20,11 +20,11 @@ from django.db.models import Sum
 
 import integration
 from execution.models import PickingListLine, RawRegistration, ReportAsFinishedLine, RouteCardLine
+from execution.services import order_lifecycle
 from integration.b2mml import schedule_parse
 from integration.roles import ERP_INTEGRATION
 from inventory.choices import Tracking
 from mesproject.errors import ApplicationError
-from orders import services as order_services
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from tests.api import new_key, token_client
@@ -445,7 +445,7 @@ def test_the_same_wo_id_again_while_created_updates_the_order(erp, product):
 @pytest.mark.django_db
 def test_the_same_wo_id_once_released_is_refused_with_its_request_id(erp, product):
     order = make_order(product, number="WO-REL")
-    order_services.production_order_release(order=order)
+    order_lifecycle.order_release(order=order)
     xml = operations_schedule(operations_request("WO-REL", product.item.part_number, "5"))
     response = post_schedule(erp, xml)
     assert response.status_code == 409
@@ -590,9 +590,7 @@ def test_the_export_of_a_run_order_validates_and_carries_the_journals(erp):
     assert post_schedule(erp, xml).status_code == 201
     # A planner allows 10 % over-delivery before release: one more frame may be started.
     ProductionOrder.objects.filter(number="WO-RUN").update(over_delivery_tolerance_pct=10)
-    order = order_services.production_order_release(
-        order=ProductionOrder.objects.get(number="WO-RUN")
-    )
+    order = order_lifecycle.order_release(order=ProductionOrder.objects.get(number="WO-RUN"))
     run_order_on_the_floor(floor, order)
 
     document = export(erp, "WO-RUN")

@@ -44,11 +44,12 @@ def test_force_close_lets_the_unit_in_progress_finish_and_refuses_new_starts():
         headers=new_key(),
     )
     assert response.status_code == 202, response.json()
-    assert ForceCloseRequest.objects.filter(order=order, closed_at__isnull=True).exists()
+    request = ForceCloseRequest.objects.get(order=order, closed_at__isnull=True)
+    assert reload(order).closing_since == request.requested_at
 
     # Nothing new starts on the order while it is being closed...
     refused = floor.post("start_job", at=12, badge_id=second, job=job, quantity="3", expect=409)
-    assert refused.json()["code"] == "job_start_blocked"
+    assert refused.json()["code"] == "order_closing"
     assert "force closing" in refused.json()["message"]
     # ... but the unit at the gate finishes, and then the order closes by itself.
     floor.post(
@@ -66,6 +67,7 @@ def test_force_close_lets_the_unit_in_progress_finish_and_refuses_new_starts():
     assert order.status == OrderStatus.CLOSED
     assert order.quantity_completed == D(2) and order.quantity_in_progress == 0
     assert ForceCloseRequest.objects.get(order=order).closed_at is not None
+    assert order.closing_since is None
 
 
 # --- A route of two operations: units finish their current operation, then the order
@@ -117,7 +119,7 @@ def test_force_close_closes_by_itself_when_the_last_running_units_finish_operati
     assert _force_close(order)["closing"] is True
     # The units that finished operation 10 may not go on to operation 20.
     refused = floor.post("start_job", at=4, badge_id=second, job=op20, quantity="2", expect=409)
-    assert refused.json()["code"] == "job_start_blocked"
+    assert refused.json()["code"] == "order_closing"
     assert "force clos" in refused.json()["message"]
 
     # The three at operation 10 finish it: nothing runs any more, so the order closes in the
@@ -128,6 +130,7 @@ def test_force_close_closes_by_itself_when_the_last_running_units_finish_operati
     assert order.status == OrderStatus.CANCELED
     assert order.quantity_completed == 0
     assert ForceCloseRequest.objects.get(order=order).closed_at is not None
+    assert order.closing_since is None
     # The five started units are named as left unfinished, in the logbook and the history.
     note = LogbookEntry.objects.filter(order=order, text__contains="unfinished").get()
     assert "5 started" in note.text

@@ -8,6 +8,7 @@ import pytest
 from django.db.models import Sum
 
 from execution.models import PickingListLine
+from execution.services.order_lifecycle import order_transition
 from integration.choices import MessageKind, MessageStatus
 from integration.models import DefectReasonMapping, MaterialIssueBatch, Notification, OutboxMessage
 from integration.roles import IT
@@ -18,7 +19,6 @@ from inventory.choices import SourceType
 from inventory.services import InventoryActor, Source
 from mesproject.errors import NotAllowed
 from orders.choices import Transition
-from orders.services import production_order_transition
 from tests.execution.floor import make_floor
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_close_sends_the_genealogy_link_after_the_last_consumption(floor):
     floor.clock_in(floor.workers[0], 0)
     _run(floor, order, floor.workers[0], good=2)
     floor.process()
-    production_order_transition(order=order, transition=Transition.CLOSE)
+    order_transition(order=order, transition=Transition.CLOSE)
     last = _messages(order)[-1]
     assert last.kind == MessageKind.GENEALOGY
     assert last.payload["as_built_url"].endswith(f"/api/v1/work-orders/{order.number}/as-built/")

@@ -26,6 +26,7 @@ from kombu import pools as kombu_pools
 
 from execution.choices import RegistrationStatus
 from execution.models import RawRegistration
+from execution.services.order_lifecycle import order_release
 from execution.services.processing import registrations_process
 from integration.choices import MessageKind, MessageStatus
 from integration.models import IdempotencyKey, OutboxMessage
@@ -33,7 +34,6 @@ from integration.tasks import deliver_outbox
 from mesproject.celery import app as celery_app
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
-from orders.services import production_order_release
 from tests.api import new_key
 from tests.execution.floor import make_floor
 from tests.test_celery_worker import start_worker
@@ -246,9 +246,7 @@ def test_redis_down_the_api_keeps_working_and_the_outbox_drains_exactly_once_aft
             before = []
             for n in range(2):
                 assert _create(erp, floor, f"WO-UP{n}", str(uuid.uuid4())).status_code == 201
-                before.append(
-                    production_order_release(order=ProductionOrder.objects.get(number=f"WO-UP{n}"))
-                )
+                before.append(order_release(order=ProductionOrder.objects.get(number=f"WO-UP{n}")))
             _post_registrations(terminal, _shift(floor, before, start=1))
             assert _wait_for(
                 lambda: (
@@ -275,9 +273,7 @@ def test_redis_down_the_api_keeps_working_and_the_outbox_drains_exactly_once_aft
             # hold the request ~20 s, then give up for good).
             during = []
             assert _create(erp, floor, "WO-DOWN0", str(uuid.uuid4())).status_code == 201
-            during.append(
-                production_order_release(order=ProductionOrder.objects.get(number="WO-DOWN0"))
-            )
+            during.append(order_release(order=ProductionOrder.objects.get(number="WO-DOWN0")))
             first_bodies = _shift(floor, during, start=100)
             sent, result_store_calls = [], []
             send_task = celery_app.send_task
@@ -305,9 +301,7 @@ def test_redis_down_the_api_keeps_working_and_the_outbox_drains_exactly_once_aft
                 assert response.status_code == 201, response.json()
                 if n == 1:
                     first_answer = response
-                during.append(
-                    production_order_release(order=ProductionOrder.objects.get(number=wo_id))
-                )
+                during.append(order_release(order=ProductionOrder.objects.get(number=wo_id)))
             replay = _create(erp, floor, "WO-DOWN1", keys["WO-DOWN1"])
             assert replay.status_code == 201
             assert replay["Idempotent-Replayed"] == "true"

@@ -25,6 +25,7 @@ from execution.models import (
     RouteCardLine,
 )
 from execution.services.attendance import attendance_figures
+from execution.services.order_lifecycle import order_cancel, order_transition
 from execution.services.processing import registrations_process
 from integration.models import ScaleUnit
 from integration.roles import roles_ensure
@@ -33,7 +34,7 @@ from integration.services.work_orders import work_order_close
 from inventory.models import OnHand
 from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder
-from orders.services import Actor, production_order_cancel, production_order_transition
+from orders.services import Actor
 from tests.api import new_key
 from tests.execution.floor import make_floor
 from tests.integration.deployments import (
@@ -234,8 +235,8 @@ def test_release_on_the_hub_runs_on_the_scale_unit_and_reports_back(plant):
     # A cancel and an unrelease on the hub follow the same path.
     other, third = floor.order(quantity=3), floor.order(quantity=3)
     unit.sync()
-    production_order_cancel(order=other, reason="ERP canceled")
-    production_order_transition(order=third, transition=Transition.UNRELEASE)
+    order_cancel(order=other, reason="ERP canceled")
+    order_transition(order=third, transition=Transition.UNRELEASE)
     unit.sync()
     assert su_order(unit, other.number)["status"] == OrderStatus.CANCELED
     assert su_order(unit, third.number)["status"] == OrderStatus.CREATED
@@ -251,10 +252,10 @@ def test_hub_owned_data_is_read_only_on_the_scale_unit(plant):
         "shell",
         "-c",
         "from orders.models import ProductionOrder;"
-        "from orders.services import production_order_cancel;"
+        "from execution.services.order_lifecycle import order_cancel;"
         "from mesproject.errors import ApplicationError\n"
         "try:\n"
-        f"    production_order_cancel(order=ProductionOrder.objects.get(number='{order.number}'))\n"
+        f"    order_cancel(order=ProductionOrder.objects.get(number='{order.number}'))\n"
         "except ApplicationError as exc:\n"
         "    print('refused', exc.code)",
     )
@@ -337,7 +338,7 @@ def test_a_force_close_on_the_hub_stops_new_starts_on_the_scale_unit(plant):
     status, answer = unit.post(
         "/api/v1/registrations/", body("start_job", 3, second, job=job), headers=new_key()
     )
-    assert (status, answer["code"]) == (409, "job_start_blocked"), answer
+    assert (status, answer["code"]) == (409, "order_closing"), answer
     # The units at the gate finish there; the hub closes the order and tells the floor.
     finished = body("report_as_finished", 5, first, order=order.number, quantity_good="2")
     del finished["badge_id"]

@@ -22,19 +22,18 @@ from django.utils import timezone
 
 from execution.models import AbsenceCode, AttendanceDay, Job, Worker
 from execution.services.attendance import attendance_day_approve
+from execution.services.order_changes import (
+    order_change_quantity,
+    order_material_add,
+    order_material_remove,
+)
+from execution.services.order_lifecycle import order_cancel, order_release
 from integration.choices import ForwardStatus, PackageKind, PackageStatus
 from integration.models import HubForward, HubLink, HubPackage, ReceivedPackage, ScaleUnit
 from integration.roles import IT, OPERATOR, SUPERVISOR
 from integration.services import scale_units
 from mesproject.errors import NotAllowed
-from orders.services import (
-    Actor,
-    production_order_cancel,
-    production_order_change_quantity,
-    production_order_material_add,
-    production_order_material_remove,
-    production_order_release,
-)
+from orders.services import Actor
 from orders.services import production_order_create as order_create
 from tests.api import token_client
 from tests.execution.floor import make_floor
@@ -91,12 +90,10 @@ def test_release_queues_the_order_package_with_what_its_jobs_need(plant):
         c.pk for c in floor.components.values()
     } | {floor.product.pk}
 
-    production_order_change_quantity(order=order, quantity=D(8))
-    added = production_order_material_add(
-        order=order, component=floor.components["BELL"], quantity_per=D(1)
-    )
-    production_order_material_remove(material=added)
-    production_order_cancel(order=order, reason="ERP")
+    order_change_quantity(order=order, quantity=D(8))
+    added = order_material_add(order=order, component=floor.components["BELL"], quantity_per=D(1))
+    order_material_remove(material=added)
+    order_cancel(order=order, reason="ERP")
     reasons = list(HubPackage.objects.order_by("id").values_list("reason", flat=True))
     assert reasons[-4:] == ["changed", "changed", "changed", "cancel"]
     with_bell = HubPackage.objects.order_by("id")[len(reasons) - 3]
@@ -110,7 +107,7 @@ def test_orders_of_other_sites_and_orders_never_released_stay_on_the_hub(plant):
     before = HubPackage.objects.count()
     other.order(quantity=2)
     created = floor.order(quantity=2, release=False)
-    production_order_change_quantity(order=created, quantity=D(3))
+    order_change_quantity(order=created, quantity=D(3))
     assert HubPackage.objects.count() == before
 
 
@@ -353,7 +350,7 @@ def test_a_release_package_costs_the_same_queries_however_many_workers(plant):
     def release_queries() -> int:
         order = floor.order(quantity=2, release=False)
         with CaptureQueriesContext(connection) as queries:
-            production_order_release(order=order)
+            order_release(order=order)
         return len(queries)
 
     few = release_queries()

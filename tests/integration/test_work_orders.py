@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
+from execution.services.order_lifecycle import order_record_quantities, order_release
 from integration.choices import ChangeRequestStatus
 from integration.models import ChangeRequest, Notification
 from integration.roles import SUPERVISOR
@@ -16,7 +17,6 @@ from integration.services.work_orders import change_request_approve
 from inventory.models import Reservation
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
-from orders.services import production_order_record_quantities, production_order_release
 from tests.api import new_key, openapi_schema, response_codes
 from tests.factories import advance_order, make_order, make_releasable_product
 
@@ -64,7 +64,7 @@ def test_existing_wo_id_is_an_idempotent_update_while_created(erp, product):
 
 def test_existing_wo_id_past_created_is_rejected_with_its_status(erp, product):
     order = make_order(product, number="WO-3")
-    production_order_release(order=order)
+    order_release(order=order)
     response = erp.post(CREATE, create_body(product, "WO-3"), format="json", headers=new_key())
     assert response.status_code == 409
     assert response.json()["code"] == "wo_exists"
@@ -122,7 +122,7 @@ def test_change_below_produced_is_rejected(erp, product):
 
 def test_change_of_a_created_or_released_order_applies_at_once(erp, product):
     order = make_order(product, number="WO-7")
-    production_order_release(order=order)
+    order_release(order=order)
     response = erp.patch(
         detail("WO-7"), {"qty_target": "15", "priority": 1}, format="json", headers=new_key()
     )
@@ -167,7 +167,7 @@ def test_an_approved_change_resyncs_reservations_and_job_quantities(erp, product
 
 def test_a_change_of_a_released_order_resyncs_reservations(erp, product):
     order = make_order(product, number="WO-7R")
-    production_order_release(order=order)
+    order_release(order=order)
     before = {r.item_id: r.quantity_open for r in Reservation.objects.filter(order_ref="WO-7R")}
     erp.patch(detail("WO-7R"), {"qty_target": "5"}, format="json", headers=new_key())
     after = {r.item_id: r.quantity_open for r in Reservation.objects.filter(order_ref="WO-7R")}
@@ -180,7 +180,7 @@ def test_a_change_of_a_released_order_resyncs_reservations(erp, product):
 def test_approval_checks_again_what_was_produced_meanwhile(erp, product):
     order = advance_order(make_order(product, number="WO-9", quantity=10), OrderStatus.IN_PROGRESS)
     erp.patch(detail("WO-9"), {"qty_target": "5"}, format="json", headers=new_key())
-    production_order_record_quantities(order=order, good=D(7))
+    order_record_quantities(order=order, good=D(7))
     from mesproject.errors import NotAllowed
 
     with pytest.raises(NotAllowed) as refused:
@@ -190,7 +190,7 @@ def test_approval_checks_again_what_was_produced_meanwhile(erp, product):
 
 def test_close_cancel_frees_reserved_material(erp, product):
     order = make_order(product, number="WO-10")
-    production_order_release(order=order)
+    order_release(order=order)
     assert Reservation.objects.filter(order_ref="WO-10", quantity_open__gt=0).exists()
     response = erp.post(
         reverse("integration:work-order-close", args=["WO-10"]),
@@ -205,7 +205,7 @@ def test_close_cancel_frees_reserved_material(erp, product):
 
 def test_short_close_closes_with_what_was_produced_and_frees_the_rest(erp, product):
     order = advance_order(make_order(product, number="WO-11", quantity=10), OrderStatus.IN_PROGRESS)
-    production_order_record_quantities(order=order, in_progress=D(-1), good=D(6))
+    order_record_quantities(order=order, in_progress=D(-1), good=D(6))
     response = erp.post(
         reverse("integration:work-order-close", args=["WO-11"]),
         {"mode": "short_close"},

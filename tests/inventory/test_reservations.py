@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from execution import services as execution_services
 from execution.choices import JobKind
+from execution.services import order_lifecycle
 from inventory import selectors, services
 from inventory.choices import SourceType, TransactionKind
 from inventory.exceptions import InsufficientStock
@@ -39,7 +40,7 @@ def new_order(product, site, quantity, number="WO-1", unit=None):
 
 
 def release(order):
-    return order_services.production_order_release(order=order)
+    return order_lifecycle.order_release(order=order)
 
 
 def open_by_part(order_ref):
@@ -158,7 +159,7 @@ def test_cancel_frees_exactly_what_is_left(product, site, stock, receive, item, 
     services.inventory_issue(
         item=item, quantity=D(4), location=stock, order_ref="WO-1", source=REG, actor=actor
     )
-    order_services.production_order_cancel(order=order)
+    order_lifecycle.order_cancel(order=order)
     freed = InventoryTransaction.objects.filter(
         order_ref="WO-1", kind=TransactionKind.UNRESERVE, source_type=SourceType.PRODUCTION_ORDER
     )
@@ -180,12 +181,10 @@ def test_close_frees_what_is_left(product, site, stock, receive, item, actor):
     services.inventory_issue(
         item=item, quantity=D(41), location=stock, order_ref="WO-1", source=REG, actor=actor
     )
-    order = order_services.production_order_record_quantities(
-        order=order, good=D(10), work_started=True
-    )
+    order = order_lifecycle.order_record_quantities(order=order, good=D(10), work_started=True)
     assert order.status == OrderStatus.COMPLETED
     assert open_by_part("WO-1") == {"BOLT": D(3), "STEEL": D("2.5")}  # still reserved
-    order_services.production_order_close(order=order)
+    order_lifecycle.order_close(order=order)
     assert open_by_part("WO-1") == {"BOLT": D(0), "STEEL": D(0)}
     assert not selectors.material_shortages(order_ref="WO-1")
     assert services.inventory_verify().ok
@@ -195,9 +194,7 @@ def test_short_close_frees_via_the_execution_service(product, site, stock, recei
     """The integration issue's short-close calls order_free_reservations itself."""
     receive(item, 100, stock)
     order = release(new_order(product, site, 10))
-    order = order_services.production_order_record_quantities(
-        order=order, good=D(6), work_started=True
-    )
+    order = order_lifecycle.order_record_quantities(order=order, good=D(6), work_started=True)
     services.inventory_issue(
         item=item, quantity=D(24), location=stock, order_ref="WO-1", source=REG, actor=actor
     )
@@ -212,7 +209,7 @@ def test_short_close_frees_via_the_execution_service(product, site, stock, recei
 
 def test_unrelease_frees_and_release_again_reserves_again(product, site, item):
     order = release(new_order(product, site, 10))
-    order = order_services.production_order_transition(order=order, transition="unrelease")
+    order = order_lifecycle.order_transition(order=order, transition="unrelease")
     assert open_by_part("WO-1") == {"BOLT": D(0), "STEEL": D(0)}
     release(order)
     assert open_by_part("WO-1") == {"BOLT": D(44), "STEEL": D("2.5")}
@@ -279,13 +276,11 @@ def test_material_added_after_release_is_reserved_and_removed_one_freed(product,
 def test_unterminate_reserves_what_is_still_needed(product, site, stock, receive, item, actor):
     receive(item, 100, stock)
     order = release(new_order(product, site, 10))
-    order = order_services.production_order_record_quantities(
-        order=order, good=D(2), work_started=True
-    )
+    order = order_lifecycle.order_record_quantities(order=order, good=D(2), work_started=True)
     services.inventory_issue(
         item=item, quantity=D(10), location=stock, order_ref="WO-1", source=REG, actor=actor
     )
-    order = order_services.production_order_cancel(order=order)
-    order = order_services.production_order_transition(order=order, transition="unterminate")
+    order = order_lifecycle.order_cancel(order=order)
+    order = order_lifecycle.order_transition(order=order, transition="unterminate")
     assert order.status == OrderStatus.IN_PROGRESS
     assert open_by_part("WO-1") == {"BOLT": D(34), "STEEL": D("2.5")}

@@ -1,9 +1,9 @@
 """Conflicting requests on one order from several threads at once (PostgreSQL row locks).
 
 Each thread loads the order first (a stale copy, as a web worker would hold), waits at a
-barrier, then calls the service. A slow guard hook, registered through orders.hooks like
-any higher app's guard, holds the first caller inside its transaction long enough for the
-second to arrive, so that without the row lock both would pass their checks.
+barrier, then calls the use case. A slow receiver of execution's order_changed signal, sent
+inside the transaction like integration's, holds the first caller there long enough for
+the second to arrive, so that without the row lock both would pass their checks.
 """
 
 import threading
@@ -13,8 +13,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from execution.services import order_lifecycle
+from execution.signals import order_changed
 from mesproject.errors import ApplicationError, NotAllowed
-from orders import hooks, services
+from orders import services
 from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder
 from tests.factories import advance_order, make_order, make_releasable_product
@@ -55,22 +57,19 @@ def run_at_once(order, *calls, timeout: float = 30) -> list[tuple[str, object]]:
 
 @pytest.fixture
 def slow_guards():
-    """Every guarded transition lingers 0.2 s inside its transaction, after the row lock."""
+    """Every transition lingers 0.2 s inside its transaction, after the row lock."""
 
     def linger(**_):
         time.sleep(0.2)
-        return []
 
-    for name in Transition.values:
-        hooks.register_guard(name, linger)
+    order_changed.connect(linger, dispatch_uid="test-linger")
     yield
-    for name in Transition.values:
-        hooks._guards[name].remove(linger)
+    order_changed.disconnect(dispatch_uid="test-linger")
 
 
 def asks(name):
     def call(order):
-        return services.production_order_transition(
+        return order_lifecycle.order_transition(
             order=order, transition=name, reason=f"{name} in a race"
         )
 

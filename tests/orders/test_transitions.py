@@ -206,7 +206,7 @@ def test_release_refused_for_an_unknown_revision(product):
 
 
 def test_release_explodes_the_bom_into_order_materials(product, order):
-    services.production_order_release(order=order)
+    services.production_order_transition(order=order, transition=T.RELEASE)
 
     stored = reload(order)
     assert (stored.bom, stored.route) == (product.bom, product.route)
@@ -235,7 +235,7 @@ def test_release_keeps_a_material_added_before_and_still_explodes_the_bom(produc
     extra = ItemFactory()
     services.production_order_material_add(order=order, component=extra, quantity_per=D(2))
 
-    services.production_order_release(order=order)
+    services.production_order_transition(order=order, transition=T.RELEASE)
 
     lines = dict(order.materials.values_list("component_id", "line_number"))
     bom_lines = dict(product.bom.lines.values_list("component_id", "line_number"))

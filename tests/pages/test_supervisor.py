@@ -20,13 +20,14 @@ from execution.choices import AttendanceStatus, JobKind, JobStatus, Registration
 from execution.models import AttendanceDay, Job, JobActivity, RawRegistration, Worker
 from execution.services.attendance import attendance_day_calculate
 from execution.services.jobs import job_plan_move
+from execution.services.order_lifecycle import order_record_quantities
 from integration.choices import ChangeRequestStatus
 from integration.models import ChangeRequest, Notification
 from integration.roles import IT, OPERATOR, PLANNER, SUPERVISOR, roles_ensure
 from integration.services.work_orders import work_order_change
 from mesproject.errors import NotAllowed
 from orders.choices import OrderStatus
-from orders.services import Actor, production_order_record_quantities
+from orders.services import Actor
 from tests.execution.floor import make_floor
 from tests.factories import ResourceFactory, advance_order, make_order
 from tests.pages import assert_constant_queries
@@ -695,7 +696,7 @@ def test_reject_keeps_the_order(boss, running_order):
 
 def test_refusals_are_shown_and_change_nothing(boss, running_order):
     _o, request = work_order_change(order=running_order, changes={"qty_target": D(5)}, actor=ACTOR)
-    production_order_record_quantities(order=running_order, good=D(7))
+    order_record_quantities(order=running_order, good=D(7))
     response = decide(boss, request, "approve")
     message = flashed(response)[0]
     assert message.startswith(f"Change request of order {running_order.number}: ")
