@@ -165,23 +165,6 @@ def ledger_list() -> QuerySet[InventoryTransaction]:
     )
 
 
-def item_ledger(
-    *, item: Item, location: Location | None = None, lot: Lot | None = None
-) -> QuerySet[InventoryTransaction]:
-    """Every ledger row of an item, newest first."""
-    rows = ledger_list().filter(item=item)
-    if location is not None:
-        rows = rows.filter(location=location)
-    if lot is not None:
-        rows = rows.filter(lot=lot)
-    return rows.order_by("-id")
-
-
-def order_ledger(*, order_ref: str) -> QuerySet[InventoryTransaction]:
-    """Every ledger row of a production order (issues, returns, receipts, reservations)."""
-    return ledger_list().filter(order_ref=order_ref).order_by("-id")
-
-
 def order_reservations(*, order_ref: str) -> QuerySet[Reservation]:
     return (
         Reservation.objects.filter(order_ref=order_ref)

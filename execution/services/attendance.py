@@ -73,10 +73,6 @@ def day_bounds(day: Date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def local_date(at: datetime) -> Date:
-    return timezone.localdate(at, timezone.get_default_timezone())
-
-
 def _minutes(delta: timedelta) -> Decimal:
     # Integer microseconds: a float of seconds would round before we do.
     return Decimal(delta // timedelta(microseconds=1)) / Decimal(60_000_000)
