@@ -1,8 +1,9 @@
 """Geometry of the dashboard's server-side SVG charts: scales, nice axis ticks, bar boxes.
 
-Pure Python, no Django: the templates only place the numbers computed here. Coordinates
-are SVG user units of a fixed viewBox (the SVG scales to its container); values stay
-Decimal for the labels and become floats only as positions.
+Pure Python but for the labels, which use the product's one quantity display: the templates
+only place the numbers computed here. Coordinates are SVG user units of a fixed viewBox (the
+SVG scales to its container); values stay Decimal for the labels and become floats only as
+positions.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
+
+from inventory.fields import show  # a number for people: 10, 2.5, 0.125
 
 NICE_STEPS = (Decimal(1), Decimal(2), Decimal(5), Decimal(10))
 HUNDRED = Decimal(100)
@@ -21,11 +24,6 @@ def plain(value) -> Decimal:
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()
-
-
-def show(value) -> str:
-    """A number for people: 10, 2.5, 0.125."""
-    return f"{plain(value):f}"
 
 
 def nice_step(raw: Decimal) -> Decimal:

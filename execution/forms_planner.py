@@ -4,6 +4,7 @@ refusal they raise is put back on the form by `add_service_error`."""
 from django import forms
 from django.core.exceptions import ValidationError
 
+from inventory.fields import show
 from inventory.models import Item, Site, UnitOfMeasure
 from mesproject.errors import ApplicationError
 from orders.choices import OrderStatus
@@ -17,11 +18,6 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 CODE_FIELDS = {"qty_below_produced": "quantity", "quantity_not_positive": "quantity"}
 # Fields the services let change only while the order is Created.
 CREATED_ONLY = ("item", "revision", "unit", "site")
-
-
-def _plain(value) -> str:
-    """A Decimal as the input shows it: 1E+2 would not do."""
-    return f"{value.normalize():f}"
 
 
 class OrderListFilter(forms.Form):
@@ -112,12 +108,12 @@ class OrderForm(forms.Form):
                     "number": order.number,
                     "item": order.item,
                     "revision": order.revision,
-                    "quantity": _plain(order.quantity),
+                    "quantity": show(order.quantity),
                     "unit": order.unit,
                     "site": order.site,
                     "scheduled_start": order.scheduled_start,
                     "priority": order.priority,
-                    "over_delivery_tolerance_pct": _plain(order.over_delivery_tolerance_pct),
+                    "over_delivery_tolerance_pct": show(order.over_delivery_tolerance_pct),
                     "restricted": order.restricted,
                 },
             )

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django import forms
 
-from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES
+from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, show
 from orders.choices import ReasonKind
 from orders.models import ReasonCode
 
@@ -80,15 +80,15 @@ class StartForm(RegistrationForm):
     page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args, job: Job, rest: Decimal, startable: Decimal, unit: str, **kwargs):
-        kwargs.setdefault("initial", {}).setdefault("quantity", f"{rest.normalize():f}")
+        kwargs.setdefault("initial", {}).setdefault("quantity", show(rest))
         super().__init__(*args, **kwargs)
         self.startable = startable
         if job.kind != JobKind.PROCESS:
             del self.fields["quantity"]
             return
         self.fields["quantity"].help_text = (
-            f"The rest of the job is {rest.normalize():f} {unit}; "
-            f"at most {startable.normalize():f} {unit} may start now."
+            f"The rest of the job is {show(rest)} {unit}; "
+            f"at most {show(startable)} {unit} may start now."
         )
         self.unit = unit
 
@@ -96,7 +96,7 @@ class StartForm(RegistrationForm):
         quantity = self.cleaned_data.get("quantity")
         if quantity is not None and quantity > self.startable:
             raise forms.ValidationError(
-                f"At most {self.startable.normalize():f} {self.unit} may start on this job now."
+                f"At most {show(self.startable)} {self.unit} may start on this job now."
             )
         return quantity
 

@@ -15,7 +15,7 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySe
 
 from inventory import selectors as inventory_selectors
 from inventory.choices import FlushingPrinciple, SourceType
-from inventory.fields import ZERO, exact
+from inventory.fields import ZERO, exact, show
 from inventory.models import OnHand, Reservation
 from mesproject.errors import ApplicationError
 from orders.choices import OrderStatus, Transition
@@ -359,9 +359,9 @@ class MaterialShortage:
 
     def __str__(self) -> str:
         return (
-            f"{self.part_number} short {self.short.normalize():f} {self.unit} "
-            f"(needs {self.required.normalize():f}, "
-            f"{max(ZERO, self.available).normalize():f} available)"
+            f"{self.part_number} short {show(self.short)} {self.unit} "
+            f"(needs {show(self.required)}, "
+            f"{show(max(ZERO, self.available))} available)"
         )
 
     def as_dict(self) -> dict:

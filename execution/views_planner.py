@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from inventory.fields import show
 from mesproject.errors import ApplicationError
 from orders import services as order_services
 from orders.choices import MANUAL_TRANSITIONS, Transition
@@ -74,10 +75,6 @@ CSV_HEADER = [
 def _require(request, permission: str) -> None:
     if not request.user.has_perm(permission):
         raise PermissionDenied
-
-
-def _number(value) -> str:
-    return f"{value.normalize():f}"
 
 
 def _headings(sort: str) -> list[dict]:
@@ -141,16 +138,16 @@ def _csv_rows(orders):
                 _safe(order.item.part_number),
                 _safe(order.item.description),
                 _safe(order.revision),
-                _number(order.quantity),
+                show(order.quantity),
                 order.unit.code,
-                _number(order.quantity_in_progress),
-                _number(order.quantity_completed),
-                _number(order.quantity_scrapped),
+                show(order.quantity_in_progress),
+                show(order.quantity_completed),
+                show(order.quantity_scrapped),
                 order.status,
                 _safe(order.site.code),
                 order.scheduled_start.isoformat() if order.scheduled_start else "",
                 order.priority,
-                _number(order.over_delivery_tolerance_pct),
+                show(order.over_delivery_tolerance_pct),
                 "yes" if order.restricted else "no",
             ]
         )

@@ -380,7 +380,7 @@ def job_start(request, terminal, worker, job_id):
         quantity = form.cleaned_data.get("quantity")
         what = f"job {job} started"
         if quantity is not None and job.kind == JobKind.PROCESS:
-            what += f" ({quantity.normalize():f} {unit})"
+            what += f" ({show(quantity)} {unit})"
         if _register(
             request,
             terminal,
@@ -474,7 +474,7 @@ def absence(request, terminal, worker):
             worker,
             form.cleaned_data["registration_uuid"],
             K.ABSENCE,
-            f"absence {code.code} ({code.description}), {minutes.normalize():f} min",
+            f"absence {code.code} ({code.description}), {show(minutes)} min",
             absence_code=code,
             absence_minutes=minutes,
         ):
@@ -517,8 +517,8 @@ def progress(request, terminal, worker, job_id):
             worker,
             data["registration_uuid"],
             K.REPORT_PROGRESS,
-            f"{data['quantity_good'].normalize():f} {unit} good, "
-            f"{data['quantity_scrap'].normalize():f} {unit} scrap on {job}",
+            f"{show(data['quantity_good'])} {unit} good, "
+            f"{show(data['quantity_scrap'])} {unit} scrap on {job}",
             job=job,
             quantity_good=data["quantity_good"],
             quantity_scrap=data["quantity_scrap"],
@@ -559,7 +559,7 @@ def finish(request, terminal, worker, job_id):
             worker,
             data["registration_uuid"],
             K.REPORT_AS_FINISHED,
-            f"{data['quantity_good'].normalize():f} {order.unit.code} of {order.item.part_number} "
+            f"{show(data['quantity_good'])} {order.unit.code} of {order.item.part_number} "
             f"finished on order {order.number}" + (f", lot {lot}" if lot else ""),
             order=order,
             job=job,

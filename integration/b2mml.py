@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from execution.choices import JobKind, JobStatus
 from execution.models import PickingListLine, ReportAsFinishedLine, RouteCardLine
-from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, QUANTUM, exact
+from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, QUANTUM, exact, show
 from inventory.identifiers import MAX_LENGTH, IdentifierInvalid, identifier_problem
 from mesproject.errors import ApplicationError
 from orders.choices import OrderStatus
@@ -338,10 +338,6 @@ def _add(parent: ET.Element, name: str, text: str | None = None) -> ET.Element:
     return element
 
 
-def _number(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
 def _response(response: ET.Element, order: ProductionOrder, segments: list[_Segment]) -> None:
     _add(response, "ID", order.number)
     _add(response, "Description", f"{order.item.part_number} rev {order.revision}")
@@ -392,7 +388,7 @@ def _segment_data(parent: ET.Element, name: str, value: Decimal, unit: str) -> N
     data = _add(parent, "SegmentData")
     _add(data, "ID", name)
     element = _add(data, "Value")
-    _add(element, "ValueString", _number(value))
+    _add(element, "ValueString", show(value))
     _add(element, "DataType", "decimal")
     _add(element, "UnitOfMeasure", unit)
 
@@ -404,7 +400,7 @@ def _material_actual(element: ET.Element, actual_id: str, material: _Material) -
         _add(element, "MaterialLotID", material.lot)
     _add(element, "MaterialUse", material.use)
     quantity = _add(element, "Quantity")
-    _add(quantity, "QuantityString", _number(material.quantity))
+    _add(quantity, "QuantityString", show(material.quantity))
     _add(quantity, "DataType", "decimal")
     _add(quantity, "UnitOfMeasure", material.unit)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from inventory.fields import show
 from mesproject.errors import ApplicationError
 from mesproject.forms import selected_ids
 
@@ -106,7 +107,7 @@ def _show(value) -> str:
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        return show(value)
     if isinstance(value, str):
         try:
             return _show(datetime.fromisoformat(value))

@@ -83,7 +83,7 @@ class UnitConversion(models.Model):
 
     def __str__(self) -> str:
         scope = f" ({self.item})" if self.item_id else ""
-        return f"1 {self.from_unit} = {self.factor.normalize():f} {self.to_unit}{scope}"
+        return f"1 {self.from_unit} = {show(self.factor)} {self.to_unit}{scope}"
 
 
 class Item(models.Model):

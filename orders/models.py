@@ -9,7 +9,7 @@ from django.db.models import Q
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from inventory.fields import QuantityField
+from inventory.fields import QuantityField, show
 from inventory.models import Item, Location, Site, UnitOfMeasure
 
 from .choices import (
@@ -123,8 +123,7 @@ class BomLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        quantity = self.quantity_per.normalize()
-        return f"{self.line_number}: {self.component.part_number} x {quantity:f}"
+        return f"{self.line_number}: {self.component.part_number} x {show(self.quantity_per)}"
 
     def clean(self) -> None:
         if self.bom_id and self.component_id and self.bom.item_id == self.component_id:

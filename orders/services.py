@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from inventory.fields import ZERO
+from inventory.fields import ZERO, show
 from inventory.models import Item, Site, UnitOfMeasure, validate_quantity_for_unit
 from mesproject.deployment import refuse_hub_owned
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
@@ -88,16 +88,15 @@ def _close_reasons(order: ProductionOrder) -> list[str]:
     completed, quantity = order.quantity_completed, order.quantity
     if completed < quantity:
         reasons.append(
-            f"completed quantity {completed.normalize():f} is below the order quantity "
-            f"{quantity.normalize():f}"
+            f"completed quantity {show(completed)} is below the order quantity {show(quantity)}"
         )
     if completed > order.max_completed_quantity:
         reasons.append(
-            f"completed quantity {completed.normalize():f} is above the over-delivery tolerance "
-            f"({order.max_completed_quantity.normalize():f} at most)"
+            f"completed quantity {show(completed)} is above the over-delivery tolerance "
+            f"({show(order.max_completed_quantity)} at most)"
         )
     if order.quantity_in_progress > 0:
-        reasons.append(f"{order.quantity_in_progress.normalize():f} still in progress")
+        reasons.append(f"{show(order.quantity_in_progress)} still in progress")
     return reasons
 
 
@@ -268,7 +267,7 @@ def production_order_record_quantities(
         if new_value < 0:
             raise ApplicationError(
                 f"{field.replace('_', ' ')} of order {order.number} would become negative "
-                f"({new_value.normalize():f}).",
+                f"({show(new_value)}).",
                 code="quantity_negative",
                 fields={field: str(new_value)},
             )
@@ -373,8 +372,8 @@ def production_order_check_changes(*, order: ProductionOrder, changes: dict) -> 
             quantity = _validate_quantity(value, changes.get("unit", order.unit))
             if quantity < order.quantity_completed:
                 raise NotAllowed(
-                    f"Quantity {quantity.normalize():f} is below the "
-                    f"{order.quantity_completed.normalize():f} already produced on order "
+                    f"Quantity {show(quantity)} is below the "
+                    f"{show(order.quantity_completed)} already produced on order "
                     f"{order.number}.",
                     code="qty_below_produced",
                     fields={"quantity_completed": str(order.quantity_completed)},
@@ -472,7 +471,7 @@ def production_order_change_quantity(
     production_order_check_changes(order=order, changes={"quantity": quantity})
     quantity = Decimal(quantity)
     order.quantity = quantity
-    _stamp(order, actor, reason or f"quantity changed to {quantity.normalize():f}")
+    _stamp(order, actor, reason or f"quantity changed to {show(quantity)}")
     order.save()
     _settle_running_status(order, actor, reason or "quantity changed")
     return order

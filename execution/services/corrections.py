@@ -39,7 +39,7 @@ from django.utils import timezone
 from inventory import services as inventory_services
 from inventory.choices import SourceType
 from inventory.exceptions import InsufficientStock
-from inventory.fields import ZERO
+from inventory.fields import ZERO, show
 from inventory.services import MovementInput, Source
 from mesproject.deployment import refuse_off_hub
 from mesproject.errors import ApplicationError, NotAllowed
@@ -68,7 +68,7 @@ from ..models import (
 from .genealogy import genealogy_reverse
 from .materials import order_reference
 from .nudge import processor_nudge
-from .processing import OrderWork, _log, _save_job, _show
+from .processing import OrderWork, _log, _save_job
 
 K = RegistrationKind
 CORRECTABLE_KINDS = (
@@ -82,7 +82,7 @@ REASON_MAX = 200
 
 
 def _refuse(message: str, code: str, **fields) -> NotAllowed:
-    shown = {k: _show(v) if isinstance(v, Decimal) else str(v) for k, v in fields.items()}
+    shown = {k: show(v) if isinstance(v, Decimal) else str(v) for k, v in fields.items()}
     return NotAllowed(message, code=code, fields=shown)
 
 
@@ -145,8 +145,8 @@ def _check_job_output(registration: RawRegistration, exclude_pk: int | None) -> 
     reversible = max(ZERO, output - used)
     if good > reversible:
         raise _refuse(
-            f"Cannot reverse {_show(good)} good of operation {job.operation_number}: "
-            f"{_show(used)} of its output {later}, so only {_show(reversible)} can be "
+            f"Cannot reverse {show(good)} good of operation {job.operation_number}: "
+            f"{show(used)} of its output {later}, so only {show(reversible)} can be "
             "reversed. Correct the later work first.",
             "used_by_later_work",
             operation=job.operation_number,
@@ -182,7 +182,7 @@ def _check_finished_goods(registration: RawRegistration, order: ProductionOrder)
     )
     if short is not None:
         raise _refuse(
-            f"Cannot take back {_show(receipt.quantity)} {receipt.item.part_number} from "
+            f"Cannot take back {show(receipt.quantity)} {receipt.item.part_number} from "
             f"{receipt.location}: it is no longer all there (moved, delivered or consumed "
             f"since). {short.message}",
             "finished_goods_used",
@@ -386,7 +386,7 @@ def correction_apply(work: OrderWork) -> str:
         lines = _reverse_consumption(work, original)
         text = f"Order {work.order.number}: manual consumption reversed"
         if lines:
-            text += f" ({_show(-sum((line.quantity for line in lines), ZERO))} {_part(lines)})"
+            text += f" ({show(-sum((line.quantity for line in lines), ZERO))} {_part(lines)})"
     text += f"; corrects {_what(original)}, by {correction.source}: {correction.note}"
     _log(correction, LogbookKind.CORRECTION, text, order=work.order)
     return text
@@ -431,7 +431,7 @@ def _reverse_job_feedback(work: OrderWork, original: RawRegistration) -> str:
     _reverse_consumption(work, original)
     if scrap:
         work.record(scrap=-scrap)
-    text = f"Job {job}: {_show(good)} good, {_show(scrap)} scrap reversed"
+    text = f"Job {job}: {show(good)} good, {show(scrap)} scrap reversed"
     if reopened:
         text += f", reopened ({job.get_status_display().lower()})"
     return text
@@ -468,9 +468,9 @@ def _reverse_report_as_finished(work: OrderWork, original: RawRegistration) -> s
         inventory_transaction=reversal,
     )
     work.record(good=-line.quantity_good, scrap=-line.quantity_scrap)
-    text = f"Order {order.number}: {_show(line.quantity_good)} reported as finished reversed"
+    text = f"Order {order.number}: {show(line.quantity_good)} reported as finished reversed"
     if line.quantity_scrap:
-        text += f", {_show(line.quantity_scrap)} scrap reversed"
+        text += f", {show(line.quantity_scrap)} scrap reversed"
     return text
 
 

@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Q, Sum
 
-from inventory.fields import ZERO
+from inventory.fields import ZERO, show
 from inventory.models import OnHand
 from inventory.services import negative_stock_allowed
 from orders.models import ProductionOrder
@@ -242,8 +242,8 @@ def _shortage(material, location, quantity: Decimal, lot_number: str = "") -> st
     if available >= quantity:
         return None
     return (
-        f"{component.part_number} needs {quantity.normalize():f} at {location}, "
-        f"{max(available, ZERO).normalize():f} on hand"
+        f"{component.part_number} needs {show(quantity)} at {location}, "
+        f"{show(max(available, ZERO))} on hand"
     )
 
 

@@ -32,7 +32,7 @@ from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.choices import SourceType, Tracking
 from inventory.exceptions import InsufficientStock
-from inventory.fields import ZERO
+from inventory.fields import ZERO, show
 from inventory.models import Location, Lot, OnHand
 from inventory.services import MovementInput, Source
 from mesproject.errors import ApplicationError, MissingMasterData
@@ -553,10 +553,6 @@ def _log(registration, kind, text, *, order=None, job=None) -> None:
     )
 
 
-def _show(quantity: Decimal) -> str:
-    return f"{quantity.normalize():f}"
-
-
 # --- Applying one registration ---------------------------------------------------------------
 
 
@@ -594,7 +590,7 @@ def _attendance_text(registration: RawRegistration) -> str:
     if registration.indirect_activity_id:
         detail = f" {registration.indirect_activity.code}"
     elif registration.absence_code_id:
-        detail = f" {registration.absence_code.code} {_show(registration.absence_minutes)} min"
+        detail = f" {registration.absence_code.code} {show(registration.absence_minutes)} min"
     return f"{worker}: {registration.get_kind_display().lower()}{detail}"
 
 
@@ -645,7 +641,7 @@ def _start_job(work: OrderWork) -> str:
     work.record()
     text = f"Job {job} started"
     if quantity:
-        text += f" for {_show(quantity)}"
+        text += f" for {show(quantity)}"
     if registration.bundle_uuid and registration.bundle_size > 1:
         text += f" (bundle of {registration.bundle_size})"
     _log(registration, LogbookKind.INFO, text, order=work.order, job=job)
@@ -755,9 +751,9 @@ def _job_feedback(work: OrderWork) -> str:
         work.record(scrap=scrap)
     parts = [f"Job {job}:"]
     if good or scrap:
-        parts.append(f"{_show(good)} good, {_show(scrap)} scrap")
+        parts.append(f"{show(good)} good, {show(scrap)} scrap")
     if minutes:
-        parts.append(f"{_show(minutes)} min")
+        parts.append(f"{show(minutes)} min")
     if registration.completes_job:
         parts.append("completed")
     elif registration.stops_job:
@@ -823,9 +819,9 @@ def _report_as_finished(work: OrderWork) -> str:
             lines=work.material_lines(),
         )
     work.record(good=good, scrap=scrap)
-    text = f"Order {order.number}: {_show(good)} reported as finished"
+    text = f"Order {order.number}: {show(good)} reported as finished"
     if scrap:
-        text += f", {_show(scrap)} scrapped"
+        text += f", {show(scrap)} scrapped"
     if finished_lot is not None:
         text += f" ({finished_lot.number})"
     if not consume:
@@ -841,6 +837,6 @@ def _consume_material(work: OrderWork) -> str:
     )
     verb = "consumed" if registration.quantity > 0 else "returned"
     component = lines[0].component.part_number if lines else "material"
-    text = f"Order {work.order.number}: {_show(abs(registration.quantity))} {component} {verb}"
+    text = f"Order {work.order.number}: {show(abs(registration.quantity))} {component} {verb}"
     _log(registration, LogbookKind.CONSUMPTION, text, order=work.order)
     return text

@@ -2,14 +2,9 @@
 
 from django import template
 
-from ..charts import show
+from .planner_tags import qty
 
 register = template.Library()
 
-
-@register.filter
-def num(value) -> str:
-    """A quantity or count for people: 10, 2.5, never 10.000000, 2.500 nor 1E+1."""
-    if value is None or value == "":
-        return ""
-    return show(value)
+# A quantity or count for people: the planner's qty filter, under the dashboard's name.
+register.filter("num", qty)

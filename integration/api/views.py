@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from execution.selectors import order_genealogy
+from inventory.fields import show
 from inventory.identifiers import identifier_check
 from inventory.selectors import order_as_built
 from mesproject.errors import ErrorSerializer
@@ -230,7 +231,7 @@ def _plain(value):
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        return show(value)
     return value
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from execution.choices import RegistrationKind
 from execution.models import ReportAsFinishedLine, RouteCardLine
 from inventory.choices import TransactionKind
+from inventory.fields import show
 from mesproject.errors import NotAllowed
 from orders.models import ProductionOrder
 
@@ -32,10 +33,6 @@ from .work_orders import unfinished_quantity
 logger = logging.getLogger(__name__)
 
 PAYROLL_STREAM = "payroll"
-
-
-def _show(quantity: Decimal) -> str:
-    return f"{Decimal(quantity).normalize():f}"
 
 
 def _lock_stream(key: str) -> OutboxStream:
@@ -115,7 +112,7 @@ def _flush_batch(batch: MaterialIssueBatch, order: ProductionOrder) -> OutboxMes
                 "wo_id": order.number,
                 "component_part": batch.item.part_number,
                 "lot_number": batch.lot_number,
-                "qty_consumed": _show(batch.quantity),
+                "qty_consumed": show(batch.quantity),
                 "uom": batch.unit.code,
                 "postings": batch.postings,
             },
@@ -202,7 +199,7 @@ def _scrap_payload(order: ProductionOrder, reason_code, quantity: Decimal, opera
         "defect_code": reason_code.code if reason_code else "",
         "reason_code": "",
         "cost_center": "",
-        "qty_scrapped": _show(quantity),
+        "qty_scrapped": show(quantity),
         "uom": order.unit.code,
         "operation_number": operation,
     }
@@ -281,7 +278,7 @@ def registration_outbox_effect(*, registration) -> None:
                     "wo_id": order.number,
                     "parent_part": order.item.part_number,
                     "serial_number": line.lot.number if line.lot_id else "",
-                    "qty_good": _show(line.quantity_good),
+                    "qty_good": show(line.quantity_good),
                     "uom": order.unit.code,
                     "location_id": _location_id(line.location),
                 },
@@ -323,9 +320,9 @@ def order_genealogy_effect(*, order: ProductionOrder, **_) -> None:
         payload={
             "wo_id": order.number,
             "parent_part": order.item.part_number,
-            "qty_good": _show(order.quantity_completed),
+            "qty_good": show(order.quantity_completed),
             # Started but neither completed nor scrapped: only a force close leaves any.
-            "qty_unfinished": _show(unfinished_quantity(order)),
+            "qty_unfinished": show(unfinished_quantity(order)),
             "as_built_url": settings.MES_PUBLIC_URL.rstrip("/") + path,
         },
     )

@@ -15,11 +15,12 @@ from decimal import Decimal
 
 from execution.choices import RegistrationKind
 from execution.models import RawRegistration, ReportAsFinishedLine, RouteCardLine
+from inventory.fields import show
 from orders.models import ProductionOrder
 
 from ..choices import MessageKind, MessageStatus
 from ..models import OutboxMessage
-from .outbox import _enqueue_scrap, _location_id, _show, material_issues_flush, outbox_enqueue
+from .outbox import _enqueue_scrap, _location_id, material_issues_flush, outbox_enqueue
 
 
 def _originals(registration: RawRegistration) -> dict[str, OutboxMessage]:
@@ -99,7 +100,7 @@ def correction_outbox_effect(*, registration) -> None:
                     "wo_id": order.number,
                     "parent_part": order.item.part_number,
                     "serial_number": line.lot.number if line.lot_id else "",
-                    "qty_good": _show(line.quantity_good),
+                    "qty_good": show(line.quantity_good),
                     "uom": order.unit.code,
                     "location_id": _location_id(line.location),
                     **_reference(completion, correction),

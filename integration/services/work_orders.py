@@ -19,6 +19,7 @@ from execution.choices import JobKind, LogbookKind, RegistrationStatus
 from execution.models import Job, LogbookEntry, RawRegistration, ReportAsFinishedLine
 from execution.services import order_lifecycle
 from execution.services.order_changes import order_change, order_change_quantity
+from inventory.fields import show
 from inventory.models import Item, Site
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
 from orders import services as order_services
@@ -230,7 +231,7 @@ def work_order_change(
 
 def _jsonable(value):
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        return show(value)
     if isinstance(value, datetime):
         return value.isoformat()
     return value
@@ -323,7 +324,7 @@ def work_order_close(
     if mode == CloseMode.SHORT_CLOSE:
         if order.quantity_in_progress > 0:
             raise NotAllowed(
-                f"{order.quantity_in_progress.normalize():f} of work order {order.number} are "
+                f"{show(order.quantity_in_progress)} of work order {order.number} are "
                 "still in progress: use mode force to let them finish first, or cancel.",
                 code="work_in_progress",
                 fields={"quantity_in_progress": str(order.quantity_in_progress)},
@@ -386,7 +387,7 @@ def _force_close_waits(order: ProductionOrder, *, processing=None) -> list[str]:
     for job in jobs:
         running = job.quantity_started - job.quantity_good - job.quantity_scrapped
         if running > 0:
-            waits.append(f"{running.normalize():f} at operation {job.operation_number}")
+            waits.append(f"{show(running)} at operation {job.operation_number}")
     if jobs:
         # Made at the last operation: real goods, so their report as finished is awaited.
         reported = ReportAsFinishedLine.objects.filter(order_id=order.pk).aggregate(
@@ -394,7 +395,7 @@ def _force_close_waits(order: ProductionOrder, *, processing=None) -> list[str]:
         )["total"] or Decimal(0)
         waiting = jobs[-1].quantity_good - reported
         if waiting > 0:
-            waits.append(f"{waiting.normalize():f} to report as finished")
+            waits.append(f"{show(waiting)} to report as finished")
     return waits
 
 
@@ -411,7 +412,7 @@ def _force_close_finish(order: ProductionOrder, actor: Actor, *, registration=No
     unfinished = unfinished_quantity(order)
     reason = "Force close by the ERP"
     if unfinished > 0:
-        reason += f": {unfinished.normalize():f} started left unfinished"
+        reason += f": {show(unfinished)} started left unfinished"
     if order.quantity_completed > 0 and order.quantity_in_progress > 0:
         # Closed means nothing in progress; the jobs keep what they started.
         order = order_lifecycle.order_record_quantities(
@@ -419,15 +420,13 @@ def _force_close_finish(order: ProductionOrder, actor: Actor, *, registration=No
         )
     order = _close_with_what_was_produced(order, actor, reason)
     outcome = (
-        f"closed at {order.quantity_completed.normalize():f} completed"
+        f"closed at {show(order.quantity_completed)} completed"
         if order.status == OrderStatus.CLOSED
         else "canceled, nothing completed"
     )
     text = f"Order {order.number} force closed by the ERP: {outcome}"
     if unfinished > 0:
-        text += (
-            f"; {unfinished.normalize():f} started left unfinished (neither completed nor scrapped)"
-        )
+        text += f"; {show(unfinished)} started left unfinished (neither completed nor scrapped)"
     LogbookEntry.objects.create(
         at=registration.occurred_at if registration is not None else timezone.now(),
         kind=LogbookKind.TRANSITION,
