@@ -202,16 +202,18 @@ def _wip_sum(kind: str, sign: int):
     )
 
 
-def wip_balances(*, order_refs: list[str] | None = None) -> list[WipBalance]:
+WIP_KINDS = (TransactionKind.ISSUE, TransactionKind.RETURN, TransactionKind.ADJUSTMENT)
+
+
+def wip_balances(*, order_refs: Iterable[str] | QuerySet | None = None) -> list[WipBalance]:
     """WIP per production order and component, from the ledger (so it cannot drift).
 
     Issued to the order minus what came back; an adjustment line that names an order counts
     too (stock found missing and booked to the order). This is what the nightly
-    reconciliation compares with the ERP.
+    reconciliation compares with the ERP. order_refs may be a query of order numbers (it
+    runs as a subquery, however many orders it names).
     """
-    rows = InventoryTransaction.objects.filter(
-        kind__in=[TransactionKind.ISSUE, TransactionKind.RETURN, TransactionKind.ADJUSTMENT]
-    ).exclude(order_ref="")
+    rows = InventoryTransaction.objects.filter(kind__in=WIP_KINDS).exclude(order_ref="")
     if order_refs is not None:
         rows = rows.filter(order_ref__in=order_refs)
     grouped = (
@@ -232,7 +234,7 @@ def wip_balances(*, order_refs: list[str] | None = None) -> list[WipBalance]:
             returned=exact(row["returned"]),
             adjusted=exact(row["adjusted"]),
         )
-        for row in grouped
+        for row in grouped.iterator(chunk_size=5000)
     ]
 
 

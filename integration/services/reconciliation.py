@@ -17,14 +17,14 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Prefetch, Q, Subquery, Sum
+from django.db.models import Max, Prefetch, Subquery, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from inventory.choices import SourceType, Tracking, TransactionKind
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, QUANTUM, ZERO, exact, show
 from inventory.models import InventoryTransaction, Item, Location, Lot, UnitOfMeasure
-from inventory.selectors import unit_conversion_factor
+from inventory.selectors import unit_conversion_factor, wip_balances
 from inventory.services import (
     InventoryActor,
     JournalLineInput,
@@ -54,7 +54,6 @@ PROGRESS_EVERY = 5000
 NO_SNAPSHOT = "no ERP WIP snapshot received"
 # Orders whose WIP the MES side brings in even when the ERP does not list them.
 ACTIVE_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
-WIP_KINDS = (TransactionKind.ISSUE, TransactionKind.RETURN, TransactionKind.ADJUSTMENT)
 MAX_QUANTITY = Decimal(10) ** (QUANTITY_DIGITS - QUANTITY_PLACES)
 PCT_QUANTUM = Decimal("0.0001")
 MAX_REPORTED_ERRORS = 100
@@ -257,21 +256,12 @@ def _erp_figures(snapshot: ErpWipSnapshot) -> dict[Pair, Decimal]:
 
 
 def _mes_figures(snapshot: ErpWipSnapshot) -> dict[Pair, Decimal]:
-    """Ledger WIP of every pair of an active order or an order the ERP lists, one query.
-
-    WIP is minus the sum of the signed ledger quantities: an issue is negative (+ WIP), a
-    return positive (- WIP), and an adjustment line of -X naming an order adds X to its WIP.
-    """
+    """Ledger WIP (inventory's wip_balances) of every pair of an active order or an order the
+    ERP lists, in one query."""
     active = ProductionOrder.objects.filter(status__in=ACTIVE_STATUSES).values("number")
     listed = ErpWipLine.objects.filter(snapshot=snapshot).values("wo_id")
-    rows = (
-        InventoryTransaction.objects.filter(kind__in=WIP_KINDS)
-        .filter(Q(order_ref__in=active) | Q(order_ref__in=listed))
-        .values_list("order_ref", "item__part_number")
-        .annotate(total=Sum("quantity"))
-        .order_by()
-    )
-    return {(wo, part): -exact(total) for wo, part, total in rows.iterator(chunk_size=BATCH_SIZE)}
+    balances = wip_balances(order_refs=active.union(listed))
+    return {(b.order_ref, b.part_number): b.balance for b in balances}
 
 
 def _unreported() -> dict[Pair, Decimal]:
