@@ -3,15 +3,13 @@
 import json
 
 from django import forms
-from django.db.models import Exists, OuterRef, Q
 
 from mesproject.parsers import JsonRefused, json_loads
 
 from .choices import MessageKind, MessageStatus
-from .models import OutboxMessage
 
 HELD = "held"
-# The real statuses, plus "held": a pending message waiting behind an earlier open one.
+# The real statuses, plus "held" (integration.selectors.held: pending, behind a dead letter).
 STATUS_CHOICES = [
     ("", "Any status"),
     (MessageStatus.DEAD_LETTER, MessageStatus.DEAD_LETTER.label),
@@ -20,22 +18,6 @@ STATUS_CHOICES = [
     (MessageStatus.DELIVERED, MessageStatus.DELIVERED.label),
     (MessageStatus.CANCELED, MessageStatus.CANCELED.label),
 ]
-
-
-def dead_letters_before(*, stream, sequence):
-    """Earlier dead letters of the stream: they hold the message (a pending one before it
-    is only the queue, not a hold)."""
-    return OutboxMessage.objects.filter(
-        stream=stream, sequence__lt=sequence, status=MessageStatus.DEAD_LETTER
-    )
-
-
-def with_held(queryset):
-    """Annotate `held`: pending, behind a dead letter of its stream."""
-    return queryset.annotate(
-        held=Q(status=MessageStatus.PENDING)
-        & Exists(dead_letters_before(stream=OuterRef("stream"), sequence=OuterRef("sequence")))
-    )
 
 
 def _date(label):

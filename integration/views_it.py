@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,14 +28,9 @@ from mesproject.jobs import job_get, job_state
 from orders.models import ProductionOrder
 
 from .choices import OPEN_MESSAGE_STATUSES, MessageStatus
-from .forms_it import (
-    FixPayloadForm,
-    IdempotencyKeyFilter,
-    OutboxFilter,
-    dead_letters_before,
-    with_held,
-)
+from .forms_it import FixPayloadForm, IdempotencyKeyFilter, OutboxFilter
 from .models import IdempotencyKey, OutboxMessage
+from .selectors import dead_letters_before, held, with_held
 from .services.outbox import outbox_cancel, outbox_fix, outbox_retry
 
 PAGE_SIZE = 50
@@ -83,10 +78,9 @@ def outbox(request):
         # The payload can be a whole CSV (pay basis): the list never loads it.
         with_held(OutboxMessage.objects.defer("payload")).order_by("-created_at", "-id")
     )
-    held = Exists(dead_letters_before(stream=OuterRef("stream"), sequence=OuterRef("sequence")))
     counts = OutboxMessage.objects.filter(status__in=OPEN_MESSAGE_STATUSES).aggregate(
         dead=Count("id", filter=Q(status=MessageStatus.DEAD_LETTER)),
-        held=Count("id", filter=Q(held, status=MessageStatus.PENDING)),
+        held=Count("id", filter=held()),
         pending=Count("id", filter=Q(status=MessageStatus.PENDING)),
     )
     return render(
