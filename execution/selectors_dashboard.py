@@ -11,31 +11,25 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import (
-    Case,
     Count,
-    DateTimeField,
     DecimalField,
-    DurationField,
     ExpressionWrapper,
     F,
-    Q,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, TruncHour
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, ZERO, exact
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 
+from . import selectors_floor
 from .choices import JobKind
 from .models import ReportAsFinishedLine, RouteCardLine
 
 QUANTITY = DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)
 OPEN_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS)
-NOT_STARTED_STATUSES = (OrderStatus.CREATED, OrderStatus.RELEASED)
 # The lifecycle order, so the state chart reads left to right like the order's life.
 STATUS_ORDER = [
     OrderStatus.CREATED,
@@ -283,31 +277,10 @@ class LateOrders:
 
 
 def late_orders(*, now: datetime | None = None, limit: int = 20) -> LateOrders:
-    """Orders that should have started (Created / Released past their scheduled start) or
-    finished (In progress past scheduled start + the planned minutes of their jobs), the
-    latest first. The planned end is computed in the database, so only `limit` rows load."""
+    """The late orders (selectors_floor.late_orders, the one definition), the most late
+    first: their count and the first `limit` rows."""
     now = now or timezone.now()
-    minutes = Coalesce(Sum("jobs__planned_minutes"), Value(Decimal(0)), output_field=QUANTITY)
-    planned_end = ExpressionWrapper(
-        F("scheduled_start")
-        + ExpressionWrapper(minutes * Value(timedelta(minutes=1)), output_field=DurationField()),
-        output_field=DateTimeField(),
-    )
-    orders = (
-        ProductionOrder.objects.filter(
-            scheduled_start__lt=now,
-            status__in=[*NOT_STARTED_STATUSES, OrderStatus.IN_PROGRESS],
-        )
-        .annotate(planned_minutes=minutes)
-        .annotate(
-            due_at=Case(
-                When(status=OrderStatus.IN_PROGRESS, then=planned_end),
-                default=F("scheduled_start"),
-                output_field=DateTimeField(),
-            )
-        )
-        .filter(Q(status__in=NOT_STARTED_STATUSES) | Q(due_at__lt=now))
-    )
+    orders = selectors_floor.late_orders(now=now)
     count = orders.count()
     rows = orders.order_by("due_at", "number").values_list(
         "pk",

@@ -5,11 +5,14 @@ annotations), so a page runs the same number of queries whatever the row count.
 """
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateTimeField,
+    DecimalField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -19,10 +22,13 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 
+from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES
 from inventory.models import Site
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, Resource
@@ -59,18 +65,37 @@ def plan_jobs(*, resource: Resource, include_completed: bool = False) -> QuerySe
 # --- Live floor ---------------------------------------------------------------------------------
 
 
-def _due_at():
+def _due_at(job: str = ""):
     """When a running job should be done: its first start plus its planned minutes."""
     planned = ExpressionWrapper(
-        F("planned_minutes") * Value(timedelta(minutes=1)), output_field=DurationField()
+        F(f"{job}planned_minutes") * Value(timedelta(minutes=1)), output_field=DurationField()
     )
-    return ExpressionWrapper(F("started_at") + planned, output_field=DateTimeField())
+    return ExpressionWrapper(F(f"{job}started_at") + planned, output_field=DateTimeField())
 
 
-def open_activities(*, site: Site | None = None) -> QuerySet[JobActivity]:
-    """Who is on which job since when: the activities not ended yet, oldest first."""
-    activities = JobActivity.objects.filter(ended_at__isnull=True).select_related(
-        "worker", "job__order__item", "job__resource"
+def _late_job(now: datetime, job: str = "", due_at: str = "due_at") -> Q:
+    """The one definition of a late job: running (Started) and past its due time."""
+    return Q(
+        **{
+            f"{job}status": JobStatus.STARTED,
+            f"{job}started_at__isnull": False,
+            f"{due_at}__lt": now,
+        }
+    )
+
+
+def open_activities(*, now: datetime, site: Site | None = None) -> QuerySet[JobActivity]:
+    """Who is on which job since when: the activities not ended yet, oldest first, with
+    job_late (the job is late, as late_jobs says)."""
+    activities = (
+        JobActivity.objects.filter(ended_at__isnull=True)
+        .select_related("worker", "job__order__item", "job__resource")
+        .annotate(job_due_at=_due_at("job__"))
+        .annotate(
+            job_late=ExpressionWrapper(
+                _late_job(now, "job__", "job_due_at"), output_field=BooleanField()
+            )
+        )
     )
     if site is not None:
         activities = activities.filter(job__resource__site=site)
@@ -80,9 +105,8 @@ def open_activities(*, site: Site | None = None) -> QuerySet[JobActivity]:
 def late_jobs(*, now: datetime, site: Site | None = None) -> QuerySet[Job]:
     """Running jobs (status Started) whose first start plus planned minutes is past."""
     jobs = (
-        Job.objects.filter(status=JobStatus.STARTED, started_at__isnull=False)
-        .annotate(due_at=_due_at())
-        .filter(due_at__lt=now)
+        Job.objects.annotate(due_at=_due_at())
+        .filter(_late_job(now))
         .select_related("order__item", "resource")
     )
     if site is not None:
@@ -90,14 +114,43 @@ def late_jobs(*, now: datetime, site: Site | None = None) -> QuerySet[Job]:
     return jobs.order_by("due_at", "id")
 
 
+QUANTITY = DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)
+# Orders not started yet: late once their scheduled start passed.
+NOT_STARTED_STATUSES = (OrderStatus.CREATED, OrderStatus.RELEASED)
+
+
 def late_orders(*, now: datetime, site: Site | None = None) -> QuerySet[ProductionOrder]:
-    """Released orders (no job started yet) whose scheduled start is past."""
+    """The one definition of a late order (the floor and the dashboard both show it): one
+    that should have started (Created / Released past its scheduled start) or finished (In
+    progress past its planned end: scheduled start + the planned minutes of its jobs).
+
+    Annotated planned_minutes and due_at (the start or end that passed), the most late
+    first; the planned end is computed in the database.
+    """
+    minutes = Coalesce(Sum("jobs__planned_minutes"), Value(Decimal(0)), output_field=QUANTITY)
+    planned_end = ExpressionWrapper(
+        F("scheduled_start")
+        + ExpressionWrapper(minutes * Value(timedelta(minutes=1)), output_field=DurationField()),
+        output_field=DateTimeField(),
+    )
     orders = ProductionOrder.objects.filter(
-        status=OrderStatus.RELEASED, scheduled_start__lt=now
-    ).select_related("item")
+        scheduled_start__lt=now, status__in=[*NOT_STARTED_STATUSES, OrderStatus.IN_PROGRESS]
+    )
     if site is not None:
         orders = orders.filter(site=site)
-    return orders.order_by("scheduled_start", "priority", "id")
+    return (
+        orders.annotate(planned_minutes=minutes)
+        .annotate(
+            due_at=Case(
+                When(status=OrderStatus.IN_PROGRESS, then=planned_end),
+                default=F("scheduled_start"),
+                output_field=DateTimeField(),
+            )
+        )
+        .filter(Q(status__in=NOT_STARTED_STATUSES) | Q(due_at__lt=now))
+        .select_related("item")
+        .order_by("due_at", "number")
+    )
 
 
 def _last(kinds, field: str = "kind", *, now: datetime):

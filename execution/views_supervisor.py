@@ -207,21 +207,15 @@ def _floor_context(request) -> dict:
     filters = SiteFilter(request.GET)
     site = filters.site_or_none()
     now = timezone.now()
-    activities = _paginate(request.GET, selectors.open_activities(site=site))
+    activities = _paginate(request.GET, selectors.open_activities(now=now, site=site))
     for activity in activities:
-        job = activity.job
         activity.elapsed = hours_minutes(now - activity.started_at)
-        activity.job_late = (
-            job.status == JobStatus.STARTED
-            and job.started_at is not None
-            and now - job.started_at > timedelta(minutes=float(job.planned_minutes))
-        )
     late_jobs = _paginate(request.GET, selectors.late_jobs(now=now, site=site), "late_page")
     for job in late_jobs:
         job.over = hours_minutes(now - job.due_at)
     late_orders = _paginate(request.GET, selectors.late_orders(now=now, site=site), "orders_page")
     for order in late_orders:
-        order.over = hours_minutes(now - order.scheduled_start)
+        order.over = hours_minutes(now - order.due_at)
     idle = _paginate(request.GET, selectors.workers_without_job(now=now, site=site), "idle_page")
     return {
         "filters": filters,

@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from execution import selectors_dashboard as dashboard
 from execution.choices import AttendanceStatus, JobKind, JobStatus, RegistrationKind
 from execution.models import AttendanceDay, Job, JobActivity, RawRegistration, Worker
 from execution.services.attendance import attendance_day_calculate
@@ -27,6 +28,7 @@ from integration.roles import IT, OPERATOR, PLANNER, SUPERVISOR, roles_ensure
 from integration.services.work_orders import work_order_change
 from mesproject.errors import NotAllowed
 from orders.choices import OrderStatus
+from orders.models import ProductionOrder
 from orders.services import Actor
 from tests.execution.floor import make_floor
 from tests.factories import ResourceFactory, advance_order, make_order
@@ -383,6 +385,25 @@ def test_the_floor_shows_who_is_on_which_job_idle_workers_and_what_is_late(boss,
     assert f'hx-get="{FLOOR_LIVE}"' in html and 'hx-trigger="every 10s"' in html
     assert "On a break" in html and "Late job" in html
     assert gone.badge_id not in html
+
+
+def test_the_floor_and_the_dashboard_count_the_same_late_orders(boss, busy_floor):
+    """One definition of a late order: a Created order past its start and an order in
+    progress past its planned end are late on the floor as on the dashboard (the floor
+    used to show only released orders past their start)."""
+    floor = busy_floor
+    created = floor.order(2, release=False, scheduled_start=floor.at(0))
+    running = floor.extra["running"]
+    # Planned end: 06:00 + its jobs' minutes, long passed.
+    ProductionOrder.objects.filter(pk=running.pk).update(scheduled_start=floor.at(0))
+    context = boss.get(FLOOR).context
+    on_floor = [o.number for o in context["late_orders"]]
+    on_dashboard = dashboard.late_orders(now=context["now"])
+    assert sorted(on_floor) == sorted(
+        [created.number, running.number, floor.extra["waiting"].number]
+    )
+    assert [r.number for r in on_dashboard.rows] == on_floor
+    assert on_dashboard.count == context["late_orders"].paginator.count == 3
 
 
 def test_the_floor_fragment_is_the_live_tables_only_and_keeps_the_filter(boss, busy_floor):
