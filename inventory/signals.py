@@ -15,6 +15,9 @@ from django.dispatch import Signal
 # written and the order's reservations relieved. A row with a positive quantity is stock
 # that arrived at its location. A receiver that posts again (execution consuming an arrival)
 # sends stock_posted again, nested, before the receivers after it see this posting.
+# A receiver runs with the posting's on-hand rows locked: rows of the apps above that it locks
+# (execution: the orders consuming an arrival) come earlier in the product's lock order
+# (docs/execution.md, "Lock order"), so whoever posts locks them first.
 # Receivers run in connection order (INSTALLED_APPS: execution, then integration). That
 # order changes nothing today: a posting holds one kind of movement (a transfer: out and in),
 # so no posting has both arrivals for execution and order issues or returns for integration.

@@ -13,13 +13,12 @@ from inventory.choices import FlushingPrinciple, SourceType, TransactionKind
 from inventory.models import InventoryTransaction, Location, OnHand
 from inventory.services import Source
 from orders import services as order_services
-from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from orders.services import SYSTEM, Actor
 
 from .. import flushing
 from ..choices import JobKind, JobStatus
-from ..models import Job
+from .jobs import jobs_waiting_at, lock_orders
 from .materials import order_reference
 from .processing import OrderWork
 
@@ -83,6 +82,15 @@ def order_consume_staged_material(*, order: ProductionOrder, actor: Actor = SYST
         if pairs
         else []
     )
+    staged = list(staged)
+    # The orders ahead at these inputs, by id, before the first posting locks on-hand.
+    lock_orders(
+        order_id
+        for row in staged
+        for order_id in jobs_waiting_at(
+            location_id=row["location_id"], item_id=row["item_id"]
+        ).values_list("order_id", flat=True)
+    )
     source = Source(SourceType.PRODUCTION_ORDER, order_reference(order))
     for row in staged:
         _offer(
@@ -111,15 +119,8 @@ def _offer(
     """Offer stock at an input location to the open jobs there, the running one first, then in
     the resource's plan; each takes up to what its line still needs. Returns the rest.
     `released`: the order being released, whose lines record the consumption as on release."""
-    jobs = (
-        Job.objects.filter(
-            resource__input_location_id=location.pk,
-            kind=JobKind.PROCESS,
-            on_hold=False,
-            order__status__in=(OrderStatus.RELEASED, OrderStatus.IN_PROGRESS),
-            order__materials__component_id=item_id,
-        )
-        .exclude(status=JobStatus.COMPLETED)
+    jobs = list(
+        jobs_waiting_at(location_id=location.pk, item_id=item_id)
         .annotate(
             running=Case(
                 When(status=JobStatus.STARTED, then=Value(0)),
@@ -130,6 +131,9 @@ def _offer(
         .order_by("running", "sequence", "pk")
         .distinct()
     )
+    # Every order before the first posting, by id: the product's lock order. (The use cases
+    # that post an arrival took them before on-hand already; see lock_orders_waiting_at.)
+    lock_orders(job.order_id for job in jobs)
     remaining = quantity
     for job in jobs:
         if remaining <= 0:

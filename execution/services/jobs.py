@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from mesproject.errors import NotAllowed
+from orders.choices import OrderStatus
 from orders.models import ProductionOrder, Resource
 from orders.services import SYSTEM, Actor
 
@@ -16,6 +17,37 @@ from ..models import Job, PickingListLine, RawRegistration
 def lock_job(job_id: int) -> Job:
     """The job row, locked until the end of the transaction (a no-op lock on SQLite)."""
     return Job.objects.select_for_update(no_key=True).get(pk=job_id)
+
+
+def jobs_waiting_at(*, location_id: int, item_id: int):
+    """The open process jobs that take an item arriving at an input location (Available at
+    location): on a resource whose input location it is, not held, of a released or running
+    order with a line of that item."""
+    return Job.objects.filter(
+        resource__input_location_id=location_id,
+        kind=JobKind.PROCESS,
+        on_hold=False,
+        order__status__in=(OrderStatus.RELEASED, OrderStatus.IN_PROGRESS),
+        order__materials__component_id=item_id,
+    ).exclude(status=JobStatus.COMPLETED)
+
+
+def lock_orders(order_ids) -> None:
+    """Lock several orders in one query, by id, until the end of the transaction (FOR NO KEY
+    UPDATE, as orders.services.lock_order; a no-op on SQLite)."""
+    ids = sorted(set(order_ids))
+    if ids:
+        orders = ProductionOrder.objects.select_for_update(no_key=True).filter(pk__in=ids)
+        list(orders.order_by("pk").values_list("pk", flat=True))
+
+
+def lock_orders_waiting_at(*, location_id: int, item_id: int) -> None:
+    """Before stock of an item arrives at a location: lock the orders that will consume it
+    there (inventory.signals.stock_posted), before the posting locks on-hand. The product's
+    lock order (docs/execution.md, "An order's life") takes orders before on-hand; taking
+    them in the posting's receiver, after on-hand, deadlocked with the processor."""
+    waiting = jobs_waiting_at(location_id=location_id, item_id=item_id)
+    lock_orders(waiting.values_list("order_id", flat=True))
 
 
 def _next_sequence(resource_id: int) -> int:

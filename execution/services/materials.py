@@ -21,6 +21,8 @@ from orders.choices import OrderStatus
 from orders.models import ProductionOrder, ProductionOrderMaterial, Resource
 from orders.services import SYSTEM, Actor
 
+from .jobs import lock_orders_waiting_at
+
 # Statuses in which an order's materials stay reserved.
 RESERVING = (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
 
@@ -158,6 +160,8 @@ def resource_put_material(
             code="input_location_missing",
             fields={"resource": resource.code},
         )
+    item = inventory_services.resolve_item(item)
+    lock_orders_waiting_at(location_id=resource.input_location_id, item_id=item.pk)
     return inventory_services.inventory_transfer(
         item=item,
         quantity=quantity,

@@ -61,6 +61,7 @@ from ..models import (
 )
 from ..signals import registration_processed
 from .genealogy import genealogy_link
+from .jobs import lock_orders_waiting_at
 from .materials import order_parent_quantity, order_reference
 from .nudge import processor_nudge_clear
 from .order_quantities import order_record_quantities
@@ -769,6 +770,8 @@ def _report_as_finished(work: OrderWork) -> str:
     good, scrap = registration.quantity_good, registration.quantity_scrap
     receipt = None
     if good > 0 and settings.MES_POST_INVENTORY:
+        # Landing at another resource's input: the orders waiting there, before on-hand.
+        lock_orders_waiting_at(location_id=registration.location_id, item_id=order.item_id)
         receipt = inventory_services.inventory_receive_finished(
             item=order.item,
             quantity=work.to_parent(good),
