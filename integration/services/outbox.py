@@ -5,13 +5,10 @@ See docs/integration.md for the message contract, the micro-batching of material
 the dead-letter queue.
 """
 
-import logging
 import uuid
 from decimal import Decimal
 
-from celery import current_app
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
@@ -22,6 +19,7 @@ from execution.models import ReportAsFinishedLine, RouteCardLine
 from inventory.choices import TransactionKind
 from inventory.fields import show
 from mesproject.errors import NotAllowed
+from mesproject.nudge import nudge, nudge_clear
 from orders.models import ProductionOrder
 
 from ..choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus, NotificationKind
@@ -29,8 +27,6 @@ from ..models import DefectReasonMapping, MaterialIssueBatch, OutboxMessage, Out
 from ..roles import IT, SUPERVISOR
 from .notifications import notify
 from .work_orders import unfinished_quantity
-
-logger = logging.getLogger(__name__)
 
 PAYROLL_STREAM = "payroll"
 
@@ -43,25 +39,16 @@ def _lock_stream(key: str) -> OutboxStream:
 
 RELAY_TASK = "integration.tasks.deliver_outbox"
 NUDGE_KEY = "integration:relay-nudged"
-NUDGE_SECONDS = 2
+RELAY = "the outbox relay"
 
 
 def _nudge_relay() -> None:
-    """Wake the relay after a commit (at most once per window); beat sweeps anyway."""
-    try:
-        if cache.add(NUDGE_KEY, 1, timeout=NUDGE_SECONDS):
-            # No publish retries: with the broker down the write must not wait on it; no
-            # result either (the task keeps none), so the result store is never waited on.
-            current_app.send_task(RELAY_TASK, retry=False, ignore_result=True)
-    except Exception:
-        logger.warning("could not nudge the outbox relay", exc_info=True)
+    """Wake the relay after a commit (mesproject.nudge); beat sweeps anyway."""
+    nudge(task=RELAY_TASK, key=NUDGE_KEY, what=RELAY)
 
 
 def relay_nudge_clear() -> None:
-    try:
-        cache.delete(NUDGE_KEY)
-    except Exception:
-        logger.warning("could not clear the relay nudge", exc_info=True)
+    nudge_clear(key=NUDGE_KEY, what=RELAY)
 
 
 @transaction.atomic
