@@ -8,8 +8,6 @@ parallel (threads on PostgreSQL), each one strictly in sequence.
 
 import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from django.utils import timezone
 
 from .. import signing
 from ..choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus
+from ..http import http_call
 from ..models import OutboxMessage
 from .outbox import (
     UnmappedDefect,
@@ -59,10 +58,10 @@ def message_body(message: OutboxMessage) -> bytes:
 def _post(body: bytes) -> tuple[int, str]:
     """POST the body to the ERP; (status, text). Raises OSError on timeouts and refusals."""
     timestamp = int(time.time())
-    request = urllib.request.Request(
+    status, text = http_call(
         settings.MES_ERP_ENDPOINT_URL,
-        data=body,
         method="POST",
+        body=body,
         headers={
             "Content-Type": "application/json",
             signing.TIMESTAMP_HEADER: str(timestamp),
@@ -70,12 +69,10 @@ def _post(body: bytes) -> tuple[int, str]:
                 body, settings.MES_ERP_SIGNING_SECRETS, timestamp
             ),
         },
+        timeout=settings.MES_ERP_TIMEOUT_SECONDS,
+        limit=2000,
     )
-    try:
-        with urllib.request.urlopen(request, timeout=settings.MES_ERP_TIMEOUT_SECONDS) as answer:
-            return answer.status, answer.read(2000).decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(2000).decode(errors="replace")
+    return status, text.decode(errors="replace")
 
 
 def _failed(message: OutboxMessage, error: str, *, now, status_code=None) -> str:

@@ -20,9 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -67,6 +65,7 @@ from orders.models import (
 from orders.services import Actor
 
 from ..choices import ForwardStatus, PackageKind, PackageStatus
+from ..http import http_call
 from ..models import (
     HubForward,
     HubLink,
@@ -634,30 +633,30 @@ class HubUnreachable(Exception):
 
 
 def _call(method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-    request = urllib.request.Request(
-        f"{settings.MES_HUB_URL}{path}",
-        data=body,
-        method=method,
-        headers={
-            "Authorization": f"Token {settings.MES_HUB_TOKEN}",
-            "Accept": "application/json",
-            **({"Content-Type": "application/json"} if body is not None else {}),
-            **(headers or {}),
-        },
-    )
     try:
-        with urllib.request.urlopen(request, timeout=settings.MES_HUB_TIMEOUT_SECONDS) as answer:
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        text = exc.read().decode(errors="replace")[:500]
-        if exc.code >= 500 or exc.code in (401, 403, 408, 429):
-            raise HubUnreachable(f"HTTP {exc.code} from the hub: {text}") from exc
-        try:
-            return exc.code, json.loads(text)
-        except ValueError:
-            return exc.code, {"message": text}
+        status, answer = http_call(
+            f"{settings.MES_HUB_URL}{path}",
+            method=method,
+            body=body,
+            headers={
+                "Authorization": f"Token {settings.MES_HUB_TOKEN}",
+                "Accept": "application/json",
+                **({"Content-Type": "application/json"} if body is not None else {}),
+                **(headers or {}),
+            },
+            timeout=settings.MES_HUB_TIMEOUT_SECONDS,
+        )
+        if 200 <= status < 300:
+            return status, json.loads(answer or b"null")
     except (OSError, ValueError) as exc:
         raise HubUnreachable(f"{type(exc).__name__}: {exc}") from exc
+    text = answer.decode(errors="replace")[:500]
+    if status >= 500 or status in (401, 403, 408, 429):
+        raise HubUnreachable(f"HTTP {status} from the hub: {text}")
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, {"message": text}
 
 
 def hub_link() -> HubLink:
