@@ -13,6 +13,7 @@ from django.template.defaultfilters import truncatechars
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from mesproject.admin import ReadOnly, ReadOnlyAdmin
 from mesproject.errors import ApplicationError
 from orders.services import Actor
 
@@ -231,22 +232,13 @@ class JobAdmin(SimpleHistoryAdmin):
 # --- Raw registrations: the processing log ---------------------------------------------------
 
 
-class ProcessingLogEntryInline(admin.TabularInline):
+class ProcessingLogEntryInline(ReadOnly, admin.TabularInline):
     model = ProcessingLogEntry
     fields = ("at", "outcome", "actor", "message")
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = "Processing log"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RawRegistration)
@@ -414,19 +406,6 @@ class RawRegistrationAdmin(admin.ModelAdmin):
 
 
 # --- Production journals: written by the processor, read here ---------------------------------
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A journal: viewed, filtered and searched, never added, changed or deleted."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ProcessingLogEntry)

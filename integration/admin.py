@@ -8,10 +8,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.defaultfilters import truncatechars
 
+from mesproject.admin import ReadOnlyAdmin
 from mesproject.errors import ApplicationError
 
-from . import admin_scale_units  # noqa: F401  (registers its models)
-from .admin_reconciliation import ReadOnlyAdmin
+from . import admin_reconciliation, admin_scale_units  # noqa: F401  (register their models)
 from .choices import ChangeRequestStatus, MessageStatus
 from .models import (
     ChangeRequest,

@@ -9,23 +9,12 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils.html import format_html
 
+from mesproject.admin import ReadOnlyAdmin
+
 from .models import ErpWipLine, ErpWipSnapshot, ReconciliationRun, ReconciliationVariance
 from .services.reconciliation import reconciliation_run, run_summary
 
 RUN_NOW = "run_reconciliation_now"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written by services only (the API, the reconciliation, the relay, the sync...)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ErpWipSnapshot)

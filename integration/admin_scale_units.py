@@ -4,7 +4,8 @@ reference data sent again."""
 
 from django.contrib import admin, messages
 
-from .admin_reconciliation import ReadOnlyAdmin
+from mesproject.admin import ReadOnlyAdmin
+
 from .models import HubForward, HubLink, HubPackage, ReceivedPackage, ScaleUnit, ScaleUnitSite
 from .services import scale_units
 

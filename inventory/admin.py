@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from mesproject.admin import ReadOnlyAdmin
+
 from . import services
 from .choices import JournalStatus
 from .exceptions import ApplicationError
@@ -106,19 +108,6 @@ class LocationAdmin(SimpleHistoryAdmin):
 
 
 # --- Stock: the ledger and its balances (read-only; they change only through services) ----
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Nothing is added, changed or deleted here: services write these rows."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _ledger_url(**params) -> str:

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from mesproject.admin import ReadOnlyAdmin
 from mesproject.errors import ApplicationError
 
 from . import services
@@ -415,18 +416,9 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(OrderTransitionLog)
-class OrderTransitionLogAdmin(admin.ModelAdmin):
+class OrderTransitionLogAdmin(ReadOnlyAdmin):
     list_display = ("at", "order", "transition", "from_status", "to_status", "actor", "reason")
     list_select_related = ("order",)
     list_filter = ("transition", "to_status")
     search_fields = ("order__number", "actor", "reason")
     readonly_fields = list_display
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
