@@ -17,6 +17,7 @@ from inventory.fields import ZERO, show
 from inventory.models import Item, Site, UnitOfMeasure, validate_quantity_for_unit
 from mesproject.deployment import refuse_hub_owned
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
+from mesproject.locks import lock_row
 
 from .choices import MANUAL_TRANSITIONS, OrderStatus, Transition
 from .models import (
@@ -50,12 +51,8 @@ SYSTEM = Actor(process="system")
 
 
 def lock_order(order_id: int) -> ProductionOrder:
-    """The order row, locked until the end of the transaction (a no-op lock on SQLite).
-
-    FOR NO KEY UPDATE: rows that point at the order (a registration, a journal line) may
-    still be committed meanwhile; their foreign-key check at COMMIT takes FOR KEY SHARE,
-    which FOR UPDATE would block (tests/execution/test_row_locks.py)."""
-    return ProductionOrder.objects.select_for_update(no_key=True).get(pk=order_id)
+    """The order row, locked until the end of the transaction (mesproject.locks)."""
+    return lock_row(ProductionOrder, order_id)
 
 
 # --- Guards -------------------------------------------------------------------------------

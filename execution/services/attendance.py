@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from mesproject.deployment import refuse_off_hub
 from mesproject.errors import ApplicationError, NotAllowed
+from mesproject.locks import lock_row
 from orders.services import Actor
 
 from ..choices import AttendanceStatus, RegistrationKind, RegistrationStatus
@@ -250,11 +251,7 @@ def attendance_figures(*, worker: Worker, date: Date) -> DayFigures:
 
 def _lock_worker(worker_id: int) -> Worker:
     # of=self: the pay agreement is read, not locked (every worker on it would queue).
-    return (
-        Worker.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("pay_agreement")
-        .get(pk=worker_id)
-    )
+    return lock_row(Worker.objects.select_related("pay_agreement"), worker_id, of=("self",))
 
 
 def _refuse_locked(day: AttendanceDay) -> None:

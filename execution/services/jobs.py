@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from mesproject.errors import NotAllowed
+from mesproject.locks import lock_row
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, Resource
 from orders.services import SYSTEM, Actor
@@ -15,8 +16,8 @@ from ..models import Job, PickingListLine, RawRegistration
 
 
 def lock_job(job_id: int) -> Job:
-    """The job row, locked until the end of the transaction (a no-op lock on SQLite)."""
-    return Job.objects.select_for_update(no_key=True).get(pk=job_id)
+    """The job row, locked until the end of the transaction (mesproject.locks)."""
+    return lock_row(Job, job_id)
 
 
 def jobs_waiting_at(*, location_id: int, item_id: int):

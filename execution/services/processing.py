@@ -36,6 +36,7 @@ from inventory.fields import ZERO, show
 from inventory.models import Location, Lot, OnHand
 from inventory.services import MovementInput, Source
 from mesproject.errors import ApplicationError, MissingMasterData
+from mesproject.locks import lock_row
 from orders.models import ProductionOrder, Resource
 from orders.services import Actor
 
@@ -563,10 +564,10 @@ def _apply(registration: RawRegistration, actor: Actor) -> str:
         text = _attendance_text(registration)
         _log(registration, LogbookKind.INFO, text)
         return text
-    order = (
-        ProductionOrder.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("item__unit", "unit")
-        .get(pk=registration.order_id)
+    order = lock_row(
+        ProductionOrder.objects.select_related("item__unit", "unit"),
+        registration.order_id,
+        of=("self",),
     )
     work = OrderWork(order=order, registration=registration, actor=actor)
     if kind in (K.START_JOB, K.BUNDLE):
@@ -605,11 +606,7 @@ def _save_job(job: Job, fields: list[str]) -> None:
 
 
 def _lock_job(work: OrderWork) -> Job:
-    job = (
-        Job.objects.select_for_update(no_key=True)
-        .select_related("resource")
-        .get(pk=work.registration.job_id)
-    )
+    job = lock_row(Job.objects.select_related("resource"), work.registration.job_id)
     job.order = work.order  # already locked and loaded: no second read for its number
     return job
 

@@ -28,6 +28,7 @@ from inventory.fields import ZERO
 from inventory.fields import show as _show
 from inventory.models import Location, validate_quantity_for_unit
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
+from mesproject.locks import lock_row
 from orders.choices import OrderStatus, ReasonKind
 from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
 from orders.services import SYSTEM, Actor, lock_order
@@ -128,8 +129,11 @@ class Accepted:
 
 def lock_worker(worker_id: int) -> Worker | None:
     """The worker row, locked until the end of the transaction: one registration per worker
-    at a time (a no-op lock on SQLite)."""
-    return Worker.objects.select_for_update(no_key=True).filter(pk=worker_id).first()
+    at a time (mesproject.locks); None when there is no such worker."""
+    try:
+        return lock_row(Worker, worker_id)
+    except Worker.DoesNotExist:
+        return None
 
 
 def _lock_flow(data: RegistrationInput) -> None:

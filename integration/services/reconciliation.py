@@ -34,6 +34,7 @@ from inventory.services import (
     adjustment_journal_post,
 )
 from mesproject.errors import ApplicationError, MissingMasterData
+from mesproject.locks import lock_row
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, RouteOperation
 
@@ -464,7 +465,7 @@ def _reconcile(
 ) -> ReconciliationRun:
     # Lock first, read after: a concurrent run of this snapshot waits here until this one
     # committed, then sees its adjustments. NO KEY: new runs may still reference the row.
-    snapshot = ErpWipSnapshot.objects.select_for_update(no_key=True).get(pk=run.snapshot_id)
+    snapshot = lock_row(ErpWipSnapshot, run.snapshot_id)
     active = set(
         ProductionOrder.objects.filter(status__in=ACTIVE_STATUSES).values_list("number", flat=True)
     )
