@@ -9,7 +9,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils.html import format_html
 
-from mesproject.admin import ReadOnlyAdmin
+from mesproject.admin import ReadOnly, ReadOnlyAdmin
 
 from .models import ErpWipLine, ErpWipSnapshot, ReconciliationRun, ReconciliationVariance
 from .services.reconciliation import reconciliation_run, run_summary
@@ -44,7 +44,7 @@ class ErpWipLineAdmin(ReadOnlyAdmin):
     readonly_fields = ("snapshot", "wo_id", "component_part", "quantity", "uom")
 
 
-class VarianceInline(admin.TabularInline):
+class VarianceInline(ReadOnly, admin.TabularInline):
     model = ReconciliationVariance
     fields = (
         "wo_id",
@@ -61,12 +61,6 @@ class VarianceInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReconciliationRun)

@@ -14,3 +14,14 @@ def lock_row(rows: type[Model] | QuerySet, pk: int, *, of: tuple[str, ...] = ())
     if isinstance(rows, type):
         rows = rows._default_manager.all()
     return rows.select_for_update(no_key=True, of=of).get(pk=pk)
+
+
+def lock_rows(rows: type[Model] | QuerySet, ids) -> None:
+    """Rows `ids` locked as lock_row locks one, in one query, in id order: two transactions
+    locking overlapping sets queue instead of deadlocking."""
+    ids = sorted(set(ids))
+    if isinstance(rows, type):
+        rows = rows._default_manager.all()
+    if ids:
+        locked = rows.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+        list(locked.values_list("pk", flat=True))

@@ -43,6 +43,7 @@ from inventory.fields import ZERO, show
 from inventory.services import MovementInput, Source
 from mesproject.deployment import refuse_off_hub
 from mesproject.errors import ApplicationError, NotAllowed
+from mesproject.locks import lock_row
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from orders.services import SYSTEM, Actor, lock_order
@@ -398,11 +399,7 @@ def _part(lines: list[PickingListLine]) -> str:
 
 def _reverse_job_feedback(work: OrderWork, original: RawRegistration) -> str:
     correction = work.registration
-    job = (
-        Job.objects.select_for_update(no_key=True)
-        .select_related("resource")
-        .get(pk=original.job_id)
-    )
+    job = lock_row(Job.objects.select_related("resource"), original.job_id)
     job.order = work.order
     good, scrap = original.quantity_good, original.quantity_scrap
     job.quantity_good -= good

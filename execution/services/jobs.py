@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from mesproject.errors import NotAllowed
-from mesproject.locks import lock_row
+from mesproject.locks import lock_row, lock_rows
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, Resource
 from orders.services import SYSTEM, Actor
@@ -36,10 +36,7 @@ def jobs_waiting_at(*, location_id: int, item_id: int):
 def lock_orders(order_ids) -> None:
     """Lock several orders in one query, by id, until the end of the transaction (FOR NO KEY
     UPDATE, as orders.services.lock_order; a no-op on SQLite)."""
-    ids = sorted(set(order_ids))
-    if ids:
-        orders = ProductionOrder.objects.select_for_update(no_key=True).filter(pk__in=ids)
-        list(orders.order_by("pk").values_list("pk", flat=True))
+    lock_rows(ProductionOrder, order_ids)
 
 
 def lock_orders_waiting_at(*, location_id: int, item_id: int) -> None:

@@ -28,7 +28,7 @@ from inventory.fields import ZERO
 from inventory.fields import show as _show
 from inventory.models import Location, validate_quantity_for_unit
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
-from mesproject.locks import lock_row
+from mesproject.locks import lock_row, lock_rows
 from orders.choices import OrderStatus, ReasonKind
 from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
 from orders.services import SYSTEM, Actor, lock_order
@@ -146,8 +146,7 @@ def _lock_flow(data: RegistrationInput) -> None:
     if data.kind == K.REPORT_AS_FINISHED and data.order is not None:
         last = limits.process_jobs(data.order)[-1:]
         job_ids = [job.pk for job in last]
-    if job_ids:
-        list(Job.objects.select_for_update(no_key=True).filter(pk__in=job_ids).order_by("pk"))
+    lock_rows(Job, job_ids)
 
 
 def _refuse(message: str, code: str, **fields) -> ApplicationError:
