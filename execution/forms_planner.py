@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from inventory.fields import show
 from inventory.models import Item, Site, UnitOfMeasure
 from mesproject.errors import ApplicationError
+from orders import services as order_services
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, Resource
 
@@ -16,8 +17,6 @@ DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 # Refusals whose fields name no form field, and the field they are about.
 CODE_FIELDS = {"qty_below_produced": "quantity", "quantity_not_positive": "quantity"}
-# Fields the services let change only while the order is Created.
-CREATED_ONLY = ("item", "revision", "unit", "site")
 
 
 class OrderListFilter(forms.Form):
@@ -122,7 +121,7 @@ class OrderForm(forms.Form):
             self.fields["number"].disabled = True
             self.fields["unit"].required = True
             if order.status != OrderStatus.CREATED:
-                for name in CREATED_ONLY:
+                for name in order_services.CREATED_ONLY_FIELDS:
                     self.fields[name].disabled = True
                     self.fields[name].help_text = "Only while the order is Created."
 

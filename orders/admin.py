@@ -257,7 +257,7 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
         if obj.status not in services.EDITABLE:
             return (*ProductionOrderForm.Meta.fields, *self.quantity_fields)
         if obj.status != OrderStatus.CREATED:
-            return ("number", "item", "revision", "unit", "site", *self.quantity_fields)
+            return ("number", *services.CREATED_ONLY_FIELDS, *self.quantity_fields)
         return ("number", *self.quantity_fields)
 
     def has_delete_permission(self, request, obj=None):

@@ -318,6 +318,8 @@ _PLAN_FIELDS = {
     "unit": True,
     "site": True,
 }
+# What changes only while the order is Created (the planner form and the admin show it so).
+CREATED_ONLY_FIELDS = tuple(field for field, created in _PLAN_FIELDS.items() if created)
 
 
 def _check_plan_values(priority: int, over_delivery_tolerance_pct: Decimal) -> None:
