@@ -5,9 +5,26 @@ processes some tests start can open the same database.
 """
 
 import os
+import re
 
-from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+# pytest-xdist runs the suite in one process per core (at most 4): each gets its own Redis
+# database (Celery queues, cache, locks), so one worker's Celery processes never take
+# another's tasks. Set in the environment before base.py reads it, so the processes a test
+# starts inherit it; the marker keeps those from moving it again.
+_worker = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+_redis = re.fullmatch(r"(redis://[^/]*)(?:/(\d+))?", os.environ.get("REDIS_URL", ""))
+if _worker and not os.environ.get("MES_TEST_WORKER_SERVICES"):
+    os.environ["MES_TEST_WORKER_SERVICES"] = "1"
+    if _redis:
+        _db = int(_redis.group(2) or 0) + 1 + int(_worker.group(1))
+        os.environ["REDIS_URL"] = f"{_redis.group(1)}/{_db}"
+    elif not os.environ.get("MES_CELERY_QUEUE_DIR"):
+        # Embedded (no Redis): each worker its own filesystem broker folder.
+        _var = os.environ.get("MES_VAR_DIR") or os.path.join(os.getcwd(), "var")
+        os.environ["MES_CELERY_QUEUE_DIR"] = os.path.join(_var, f"celery-{_worker.group(0)}")
+
+from .base import *  # noqa: E402, F403
+from .base import DATABASES, VAR_DIR  # noqa: E402
 
 # The floor tests play a fixed day in the past (tests/execution/floor.py); the tests of the
 # backdating window set it themselves.

