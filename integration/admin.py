@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.defaultfilters import truncatechars
 
-from mesproject.admin import ReadOnlyAdmin
+from mesproject.admin import ReadOnly, ReadOnlyAdmin
 from mesproject.errors import ApplicationError
 
 from . import admin_reconciliation, admin_scale_units  # noqa: F401  (register their models)
@@ -21,6 +21,7 @@ from .models import (
     IdempotencyKey,
     MaterialIssueBatch,
     Notification,
+    OutboxFix,
     OutboxMessage,
 )
 from .services import outbox, work_orders
@@ -54,9 +55,19 @@ class OutboxMessageForm(forms.ModelForm):
         fields = ["payload"]
 
 
+class OutboxFixInline(ReadOnly, admin.TabularInline):
+    """The bodies IT replaced, with who and when (written by outbox_fix)."""
+
+    model = OutboxFix
+    extra = 0
+    fields = ("fixed_at", "fixed_by", "payload_before", "payload_after")
+    readonly_fields = fields
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
     form = OutboxMessageForm
+    inlines = [OutboxFixInline]
     list_display = (
         "stream",
         "sequence",
@@ -107,7 +118,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """Fix: the corrected payload is saved and the message retried, through the service."""
         try:
-            outbox.outbox_fix(message=obj, payload=form.cleaned_data["payload"])
+            outbox.outbox_fix(
+                message=obj,
+                payload=form.cleaned_data["payload"],
+                actor_label=f"user:{request.user.get_username()}",
+            )
             self.message_user(request, f"{obj} fixed; it will be sent again now.")
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)

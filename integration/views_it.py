@@ -126,6 +126,10 @@ def _message_context(request, message: OutboxMessage, fix_form=None) -> dict:
         "can_act": can_act and is_dead,
         "is_open": message.status in OPEN_MESSAGE_STATUSES,
         "fix_form": fix_form,
+        "fixes": [
+            (fix, json.dumps(fix.payload_before, indent=2, sort_keys=True, ensure_ascii=False))
+            for fix in message.fixes.all()
+        ],
         "order_link": (
             reverse("planner:order_detail", args=[message.order_id])
             if message.order_id and request.user.has_perm(VIEW_ORDER)
@@ -188,7 +192,11 @@ def outbox_message_fix(request, pk: int):
         context = _message_context(request, message, fix_form=form)
         return render(request, "it/outbox_message.html", context, status=400)
     try:
-        outbox_fix(message=message, payload=form.cleaned_data["payload"])
+        outbox_fix(
+            message=message,
+            payload=form.cleaned_data["payload"],
+            actor_label=f"user:{request.user.get_username()}",
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
     else:

@@ -4,7 +4,7 @@ reconciliation, and the operations side (heartbeats)."""
 from .erp import ChangeRequest, DefectReasonMapping, ForceCloseRequest, Notification
 from .idempotency import IdempotencyKey
 from .operations import Heartbeat
-from .outbox import MaterialIssueBatch, OutboxMessage, OutboxStream
+from .outbox import MaterialIssueBatch, OutboxFix, OutboxMessage, OutboxStream
 from .reconciliation import ErpWipLine, ErpWipSnapshot, ReconciliationRun, ReconciliationVariance
 from .scale_units import (
     HubForward,
@@ -28,6 +28,7 @@ __all__ = [
     "IdempotencyKey",
     "MaterialIssueBatch",
     "Notification",
+    "OutboxFix",
     "OutboxMessage",
     "OutboxStream",
     "ReceivedPackage",

@@ -74,6 +74,24 @@ class OutboxMessage(models.Model):
         return f"{self.stream}#{self.sequence} {self.get_kind_display()}"
 
 
+class OutboxFix(models.Model):
+    """IT corrected a dead letter's body before it was sent again: what it was, what it
+    became, who and when. The message holds only its body as sent next; these rows keep
+    what the MES first wrote, so a fix never rewrites history unseen."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.PROTECT, related_name="fixes")
+    fixed_at = models.DateTimeField(auto_now_add=True)
+    fixed_by = models.CharField(max_length=64)
+    payload_before = models.JSONField()
+    payload_after = models.JSONField()
+
+    class Meta:
+        ordering = ["message", "fixed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Fix of {self.message} by {self.fixed_by}"
+
+
 class MaterialIssueBatch(models.Model):
     """Consumption waiting to be reported: one open row per order, component and lot.
 

@@ -23,7 +23,13 @@ from mesproject.nudge import nudge, nudge_clear
 from orders.models import ProductionOrder
 
 from ..choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus, NotificationKind
-from ..models import DefectReasonMapping, MaterialIssueBatch, OutboxMessage, OutboxStream
+from ..models import (
+    DefectReasonMapping,
+    MaterialIssueBatch,
+    OutboxFix,
+    OutboxMessage,
+    OutboxStream,
+)
 from ..roles import IT, SUPERVISOR
 from .notifications import notify
 from .work_orders import unfinished_quantity
@@ -392,13 +398,21 @@ def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
 
 
 @transaction.atomic
-def outbox_fix(*, message: OutboxMessage, payload: dict) -> OutboxMessage:
-    """Correct a dead-lettered message's body (IT), then retry it."""
+def outbox_fix(*, message: OutboxMessage, payload: dict, actor_label: str) -> OutboxMessage:
+    """Correct a dead-lettered message's body (IT), then retry it. The body it had is kept
+    in an OutboxFix row with who changed it; an unchanged body is only retried."""
     message = _requiredead_letter(message)
     if not isinstance(payload, dict):
         raise NotAllowed("The payload must be a JSON object.", code="payload_invalid")
-    message.payload = payload
-    message.save(update_fields=["payload"])
+    if payload != message.payload:
+        OutboxFix.objects.create(
+            message=message,
+            fixed_by=actor_label[:64],
+            payload_before=message.payload,
+            payload_after=payload,
+        )
+        message.payload = payload
+        message.save(update_fields=["payload"])
     return outbox_retry(message=message)
 
 

@@ -327,7 +327,7 @@ def test_cancel_keeps_the_message_and_releases_the_held_ones(client):
 
 def test_fix_saves_the_payload_and_retries(client):
     stream = Stream()
-    signed_in(client, IT)
+    user = signed_in(client, IT)
     fixed = {"wo_id": stream.order.number, "qty": "2", "reason_code": "R-17"}
 
     response = client.post(message_url(stream.dead, "fix"), {"payload": json.dumps(fixed)})
@@ -335,6 +335,23 @@ def test_fix_saves_the_payload_and_retries(client):
     assert response.status_code == 302
     message = OutboxMessage.objects.get(pk=stream.dead.pk)
     assert (message.payload, message.status) == (fixed, MessageStatus.PENDING)
+    # What the MES first wrote is kept, with who replaced it, and the page shows it.
+    [fix] = message.fixes.all()
+    assert (fix.payload_before, fix.payload_after) == (stream.dead.payload, fixed)
+    assert fix.fixed_by == f"user:{user.username}"
+    page = client.get(reverse("it:outbox_message", args=[message.pk])).content.decode()
+    assert "Fixed by IT" in page and f"user:{user.username}" in page
+
+
+def test_a_fix_that_changes_nothing_is_only_a_retry(client):
+    stream = Stream()
+    signed_in(client, IT)
+
+    client.post(message_url(stream.dead, "fix"), {"payload": json.dumps(stream.dead.payload)})
+
+    message = OutboxMessage.objects.get(pk=stream.dead.pk)
+    assert message.status == MessageStatus.PENDING
+    assert not message.fixes.exists()
 
 
 @pytest.mark.parametrize(

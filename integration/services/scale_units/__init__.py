@@ -1,0 +1,90 @@
+"""Hub and scale units (docs/scale_units.md), split along its seams:
+
+- hub.py: the hub's side, scale units and the packages written for the orders of the sites
+  they run, the status page, and the guard that takes a site's registrations from its scale
+  unit only;
+- edge.py: the scale unit's side, applying the packages it took and queuing its
+  registrations for the hub;
+- link.py: the scale unit's HTTP calls to the hub, the sync round and the link's state;
+- common.py: the hub-owned models and the running statuses both sides use.
+
+Every public name is re-exported here, so `scale_units.X` and `from ...scale_units import X`
+work as they did when this was one module.
+"""
+
+from .common import HUB_OWNED, RUNNING
+from .edge import (
+    HUB_STATUSES,
+    ORDER_HUB_FIELDS,
+    SYNC_ACTOR,
+    ApplySummary,
+    PackageRefused,
+    forward_record,
+    package_apply_one,
+    package_cancel,
+    package_process_again,
+    packages_apply,
+    registration_payload,
+)
+from .hub import (
+    SENT_TRANSITIONS,
+    Registered,
+    order_package_effect,
+    package_payload,
+    package_reference_enqueue,
+    packages_reference_refresh,
+    packages_take,
+    registration_site_guard,
+    scale_unit_of,
+    scale_unit_register,
+    scale_units_status,
+)
+from .link import (
+    SYNC_LOCK,
+    ForwardSummary,
+    HubUnreachable,
+    SyncSummary,
+    backlog,
+    forward_retry,
+    hub_forward,
+    hub_link,
+    hub_pull,
+    hub_sync,
+)
+
+__all__ = [
+    "HUB_OWNED",
+    "HUB_STATUSES",
+    "ORDER_HUB_FIELDS",
+    "RUNNING",
+    "SENT_TRANSITIONS",
+    "SYNC_ACTOR",
+    "SYNC_LOCK",
+    "ApplySummary",
+    "ForwardSummary",
+    "HubUnreachable",
+    "PackageRefused",
+    "Registered",
+    "SyncSummary",
+    "backlog",
+    "forward_record",
+    "forward_retry",
+    "hub_forward",
+    "hub_link",
+    "hub_pull",
+    "hub_sync",
+    "order_package_effect",
+    "package_apply_one",
+    "package_cancel",
+    "package_payload",
+    "package_process_again",
+    "package_reference_enqueue",
+    "packages_apply",
+    "packages_reference_refresh",
+    "packages_take",
+    "registration_payload",
+    "registration_site_guard",
+    "scale_unit_of",
+    "scale_unit_register",
+    "scale_units_status",
+]
