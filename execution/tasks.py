@@ -5,7 +5,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from mesproject.jobs import finished_now, progress_reporter
+from mesproject.background_tasks import progress_reporter, task_recorded
 from orders.services import Actor
 
 from .services.attendance import attendance_days_calculate
@@ -18,26 +18,24 @@ def process_raw_registrations() -> str:
     return str(registrations_process(batch=settings.MES_PROCESSOR_BATCH))
 
 
-# store_eager_result: run eagerly (tests, a debugging shell) the progress page still
-# finds the outcome.
-@shared_task(bind=True, ignore_result=False, store_eager_result=True)
-def process_pending_now(self) -> dict:
+@shared_task(bind=True, ignore_result=False)
+def process_pending_now(self) -> int:
     """The processing log's "Process pending now": the same run as beat's, watched on a
-    progress page (registrations done of those waiting), then this return value."""
+    progress page (registrations done of those waiting), then its counts. Returns how many
+    were processed."""
     report = progress_reporter(self, lambda done, total: f"{done} of {total} registrations")
-    # The processor's own actor, as when beat runs it: the person only chose the moment.
-    summary = registrations_process(batch=settings.MES_PROCESSOR_BATCH, on_progress=report)
-    held = f", {len(summary.held_lanes)} lane(s) held" if summary.held_lanes else ""
-    done = summary.processed + summary.failed
-    return {
-        "done": done,
-        "total": done,
-        "processed": summary.processed,
-        "failed": summary.failed,
-        "text": f"Processed {summary.processed}, failed {summary.failed}{held}.",
-        "link": _failed_link() if summary.failed else "",
-        "finished_at": finished_now(),
-    }
+    with task_recorded(self) as outcome:
+        # The processor's own actor, as when beat runs it: the person only chose the moment.
+        summary = registrations_process(batch=settings.MES_PROCESSOR_BATCH, on_progress=report)
+        held = f", {len(summary.held_lanes)} lane(s) held" if summary.held_lanes else ""
+        done = summary.processed + summary.failed
+        outcome.finish(
+            done=done,
+            total=done,
+            text=f"Processed {summary.processed}, failed {summary.failed}{held}.",
+            link=_failed_link() if summary.failed else "",
+        )
+    return summary.processed
 
 
 def _failed_link() -> str:

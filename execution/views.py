@@ -16,16 +16,16 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from mesproject.background_tasks import TaskNotStarted, task_start
 from mesproject.errors import ApplicationError
 from mesproject.forms import selected_ids
-from mesproject.jobs import JobNotStarted, job_start
 from orders.services import Actor
 
 from .choices import RegistrationKind, RegistrationStatus
 from .models import RawRegistration
 from .pages.corrections import CORRECT_PERMISSION, corrected_flag
 from .services.corrections import CORRECTABLE_KINDS
-from .services.registrations import registration_cancel, registration_process_again
+from .services.processing import registration_cancel, registration_process_again
 from .tasks import process_pending_now
 
 PAGE_SIZE = 50
@@ -180,13 +180,13 @@ def registrations_process_pending(request):
     to its progress page: a long backlog must not hold the request."""
     _require(request, CHANGE_PERMISSION)
     try:
-        job = job_start(
+        task = task_start(
             process_pending_now,
             label="Processing pending registrations",
             permission=CHANGE_PERMISSION,
             user=request.user,
         )
-    except JobNotStarted:
+    except TaskNotStarted:
         messages.error(
             request,
             "The processing run could not be started: the job queue is not reachable. "
@@ -195,7 +195,7 @@ def registrations_process_pending(request):
         return _back(request)
     try:
         # By name: the progress page belongs to the IT pages (integration), above execution.
-        return redirect(reverse("it:task_progress", args=[job.task_id]))
+        return redirect(reverse("it:task_progress", args=[task.task_id]))
     except NoReverseMatch:
         messages.info(request, "Processing started; the log fills as it goes.")
         return _back(request)

@@ -7,7 +7,7 @@ defining module's path unless given, and re-exporting does not rename it.
 from celery import shared_task
 from django.urls import NoReverseMatch, reverse
 
-from mesproject.jobs import finished_now, progress_reporter
+from mesproject.background_tasks import progress_reporter, task_recorded
 
 from .services.reconciliation import reconciliation_run, run_summary
 
@@ -25,24 +25,14 @@ def _run_link(run) -> str:
         return ""  # a worker-only URLconf: the text says which run
 
 
-# store_eager_result: run eagerly (tests, a debugging shell) the progress page still finds
-# the outcome.
-@shared_task(
-    name="integration.tasks.reconcile_wip_now",
-    bind=True,
-    ignore_result=False,
-    store_eager_result=True,
-)
-def reconcile_wip_now(self, *, actor_label: str, trigger: str = "button") -> dict:
-    """On demand, in a worker (a person pressed a button); the progress page shows the pairs
-    compared so far, then this return value."""
+@shared_task(name="integration.tasks.reconcile_wip_now", bind=True, ignore_result=False)
+def reconcile_wip_now(self, *, actor_label: str, trigger: str = "button") -> int:
+    """On demand, in a worker (a person pressed a button); its record (BackgroundTask) shows
+    the pairs compared so far, then the run's summary and a link to it. Returns the run's id."""
     report = progress_reporter(self, lambda done, total: f"{done} of {total} pairs compared")
-    run = reconciliation_run(trigger=trigger, actor_label=actor_label, on_progress=report)
-    return {
-        "done": run.pairs_done,
-        "total": run.pairs_total,
-        "text": run_summary(run),
-        "link": _run_link(run),
-        "run": run.pk,
-        "finished_at": finished_now(),
-    }
+    with task_recorded(self) as outcome:
+        run = reconciliation_run(trigger=trigger, actor_label=actor_label, on_progress=report)
+        outcome.finish(
+            done=run.pairs_done, total=run.pairs_total, text=run_summary(run), link=_run_link(run)
+        )
+    return run.pk

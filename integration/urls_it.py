@@ -19,6 +19,7 @@ urlpatterns = [
     path("orders/<int:order_id>/messages/", views.order_messages, name="order_messages"),
     path("idempotency-keys/", views.idempotency_keys, name="idempotency_keys"),
     path("idempotency-keys/<int:pk>/", views.idempotency_key, name="idempotency_key"),
+    path("tasks/", views.task_list, name="tasks"),
     path("tasks/<str:task_id>/", views.task_progress, name="task_progress"),
     path("tasks/<str:task_id>/status/", views.task_progress_status, name="task_progress_status"),
 ]

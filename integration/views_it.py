@@ -22,9 +22,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mesproject.background_tasks import task_get
 from mesproject.errors import ApplicationError
 from mesproject.forms import selected_ids
-from mesproject.jobs import job_get, job_state
+from mesproject.models import BackgroundTask
 from orders.models import ProductionOrder
 
 from .choices import OPEN_MESSAGE_STATUSES, MessageStatus
@@ -42,6 +43,8 @@ VIEW_ORDER = "orders.view_productionorder"
 NEIGHBOURS = 5
 ORDER_MESSAGES = 20
 MAX_BODY_CHARS = 20_000
+# The latest background tasks listed (a record per button press: a handful a day).
+TASKS_LISTED = 100
 
 
 def _require(request, permission: str) -> None:
@@ -292,29 +295,35 @@ def idempotency_key(request, pk: int):
 # --- Progress of long jobs --------------------------------------------------------------------
 
 
-def _job(request, task_id: str):
-    job = job_get(task_id)
-    if job is None:
-        raise Http404("No such job, or it finished more than a day ago.")
-    _require_fragment(request, job.permission)
-    return job
+def _task(request, task_id: str):
+    task = task_get(task_id)
+    if task is None:
+        raise Http404("No such task: only tasks started from a page can be followed.")
+    _require_fragment(request, task.permission)
+    return task
 
 
 @login_required
 @require_GET
 def task_progress(request, task_id: str):
-    job = _job(request, task_id)
-    return render(
-        request, "it/task_progress.html", {"job": job, "progress": job_state(job.task_id)}
-    )
+    task = _task(request, task_id)
+    return render(request, "it/task_progress.html", {"task": task})
 
 
 @require_GET
 def task_progress_status(request, task_id: str):
-    """The polled fragment: counts, text and, once finished, what the job did."""
-    job = _job(request, task_id)
-    return render(
-        request,
-        "it/task_progress_fragment.html",
-        {"job": job, "progress": job_state(job.task_id)},
-    )
+    """The polled fragment: counts, text and, once finished, what the task did."""
+    task = _task(request, task_id)
+    return render(request, "it/task_progress_fragment.html", {"task": task})
+
+
+@login_required
+@require_GET
+def task_list(request):
+    """The background tasks started from pages, newest first: those this person may follow."""
+    tasks = [
+        task
+        for task in BackgroundTask.objects.all()[:TASKS_LISTED]
+        if request.user.has_perm(task.permission)
+    ]
+    return render(request, "it/tasks.html", {"tasks": tasks, "listed": TASKS_LISTED})

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from inventory.fields import show
 from inventory.models import InventoryTransaction
-from mesproject.jobs import JobNotStarted, job_start
+from mesproject.background_tasks import TaskNotStarted, task_start
 
 from .models import ReconciliationRun
 from .tasks_reconciliation import reconcile_wip_now
@@ -38,21 +38,21 @@ def reconciliation_list(request):
     if request.method == "POST":
         _require(request, RUN_PERMISSION)
         try:
-            job = job_start(
+            task = task_start(
                 reconcile_wip_now,
                 label="WIP reconciliation",
                 permission=RUN_PERMISSION,
                 user=request.user,
                 kwargs={"actor_label": f"user:{request.user.get_username()}", "trigger": "button"},
             )
-        except JobNotStarted:
+        except TaskNotStarted:
             messages.error(
                 request,
                 "The reconciliation could not be started: the job queue is not reachable. "
                 "Try again in a minute; the nightly run goes ahead anyway.",
             )
             return redirect("integration-pages:reconciliation-list")
-        return redirect("it:task_progress", task_id=job.task_id)
+        return redirect("it:task_progress", task_id=task.task_id)
     _require(request, VIEW_PERMISSION)
     runs = ReconciliationRun.objects.select_related("snapshot", "adjustment_journal").order_by(
         "-started_at", "-id"

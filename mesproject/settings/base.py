@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "mesproject",
     "inventory",
     "orders",
     "execution",

@@ -13,6 +13,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from celery import shared_task
+from celery.result import AsyncResult
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -34,7 +37,8 @@ from integration.services.reconciliation import erp_wip_snapshot_receive, reconc
 from integration.tasks import record_heartbeat
 from integration.tasks_reconciliation import reconcile_wip_now
 from inventory.models import InventoryTransaction
-from mesproject.jobs import job_start
+from mesproject.background_tasks import task_recorded, task_start
+from mesproject.models import BackgroundTask
 from tests.execution.floor import make_floor
 from tests.factories import make_order, make_releasable_product
 from tests.integration.helpers import create_body, erp_client, role_user
@@ -49,6 +53,7 @@ OUTBOX = reverse("it:outbox")
 BULK_RETRY = reverse("it:outbox_retry_selected")
 KEYS = reverse("it:idempotency_keys")
 RUNS = reverse("integration-pages:reconciliation-list")
+RUN_PERMISSION = "integration.add_reconciliationrun"
 
 
 def message_url(message, action=""):
@@ -125,7 +130,7 @@ def test_planners_and_operators_get_403_on_every_page_and_action(client, role, j
     run = ReconciliationRun.objects.create(
         trigger="beat", started_by="process:beat", started_at=timezone.now()
     )
-    job = job_start(
+    job = task_start(
         reconcile_wip_now,
         label="WIP reconciliation",
         permission="integration.add_reconciliationrun",
@@ -584,9 +589,50 @@ def test_run_now_shows_progress_then_the_run(client, jobs_inline):
     assert "WO-NONE" in detail.content.decode()
 
 
+def test_a_task_outcome_is_kept_in_the_database_and_listed(client, jobs_inline):
+    """The record outlives the cache and the result backend (a restart): the progress page
+    and the list read it from the database."""
+    signed_in(client, IT)
+    client.post(RUNS)
+    run = ReconciliationRun.objects.get()
+    task = BackgroundTask.objects.get()
+    cache.clear()
+    AsyncResult(task.task_id).forget()
+
+    task.refresh_from_db()
+    assert (task.state, task.label) == ("done", "WIP reconciliation")
+    assert task.finished_at is not None
+    assert task.link == reverse("integration-pages:reconciliation-detail", args=[run.pk])
+    page = client.get(reverse("it:task_progress", args=[task.task_id])).content.decode()
+    assert f"Reconciliation run {run.pk}" in page
+    listed = client.get(reverse("it:tasks")).content.decode()
+    assert "WIP reconciliation</a>" in listed and task.started_by in listed
+    # A supervisor sees the runs but may not start one: the list shows them no task.
+    signed_in(client, SUPERVISOR)
+    assert "WIP reconciliation</a>" not in client.get(reverse("it:tasks")).content.decode()
+
+
+@shared_task(bind=True, name="tests.pages.test_it.failing_task")
+def failing_task(self):
+    with task_recorded(self):
+        raise RuntimeError("the snapshot table is locked")
+
+
+def test_a_task_that_raises_is_recorded_as_failed(client, jobs_inline):
+    it = signed_in(client, IT)
+    started = task_start(failing_task, label="Failing", permission=RUN_PERMISSION, user=it)
+
+    task = BackgroundTask.objects.get(task_id=started.task_id)
+    assert (task.state, task.text) == ("failed", "RuntimeError: the snapshot table is locked")
+    fragment = client.get(reverse("it:task_progress_status", args=[task.task_id]))
+    assert (
+        "The task failed: RuntimeError: the snapshot table is locked" in fragment.content.decode()
+    )
+
+
 def test_progress_needs_the_permission_that_started_the_job(client, jobs_inline):
     it = role_user(IT)
-    job = job_start(
+    job = task_start(
         reconcile_wip_now,
         label="WIP reconciliation",
         permission="integration.add_reconciliationrun",
@@ -639,7 +685,7 @@ def test_process_pending_now_runs_in_a_worker_and_reports_its_counts(client, set
         fragment = ""
         while time.monotonic() < deadline:
             fragment = client.get(progress + "status/").content.decode()
-            if "Finished" in fragment or "The job failed" in fragment:
+            if "Finished" in fragment or "The task failed" in fragment:
                 break
             time.sleep(0.5)
     finally:
