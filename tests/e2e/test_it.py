@@ -141,6 +141,11 @@ def test_keys_and_a_reconciliation_followed_on_its_progress_page(page, jobs_inli
     expect(progress).to_contain_text("Finished at")
     expect(progress).to_contain_text("2 pair(s) compared, 2 variance(s) flagged")
     screenshot(page, "task-progress")
+    # The task stays listed with what it did.
+    page.get_by_role("link", name="All background tasks").click()
+    expect(page.get_by_role("table")).to_contain_text("2 pair(s) compared, 2 variance(s) flagged")
+    screenshot(page, "it-tasks")
+    page.go_back()
 
     page.get_by_role("link", name="See the result").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Reconciliation run")
