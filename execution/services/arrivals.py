@@ -20,7 +20,7 @@ from .. import flushing
 from ..choices import JobKind, JobStatus
 from .jobs import jobs_waiting_at, lock_orders
 from .materials import order_reference
-from .processing import OrderWork
+from .order_work import OrderWork
 
 # Stock that arrives: received, moved there, or reported as finished by the order before
 # (semi-finished goods landing at the next resource's input). A return from an order is not

@@ -1,7 +1,7 @@
 """Time and attendance, the Finalize side of execution: a worker's day is calculated from the
 processed registrations, approved by a supervisor, then transferred to payroll as the pay
 basis. An approved or transferred day is locked: registrations on it are refused
-(registrations.py) and it is not recalculated.
+(registration_checks.py) and it is not recalculated.
 
 Which day a registration belongs to: days are local dates in settings.TIME_ZONE. A clock-in
 starts a shift and the shift belongs to the day of its clock-in, even when it ends after

@@ -66,10 +66,11 @@ from ..models import (
     ReportAsFinishedLine,
     RouteCardLine,
 )
+from .applying import _save_job
 from .genealogy import genealogy_reverse
 from .materials import order_reference
 from .nudge import processor_nudge
-from .processing import OrderWork, _log, _save_job
+from .order_work import OrderWork, _log
 
 K = RegistrationKind
 CORRECTABLE_KINDS = (

@@ -35,7 +35,7 @@ from orders.services import SYSTEM
 from .. import flushing
 from ..choices import JOB_START_KINDS, JobKind, RegistrationKind, RegistrationStatus
 from ..models import Job, RawRegistration
-from .processing import OrderWork
+from .order_work import OrderWork
 
 K = RegistrationKind
 OUTPUT_KINDS = (K.REPORT_PROGRESS, K.REPORT_SCRAP)

@@ -22,8 +22,12 @@ from execution.models import (
     RouteCardLine,
 )
 from execution.services import order_lifecycle
-from execution.services.processing import registration_process_one, registrations_process
-from execution.services.registrations import registration_cancel, registration_process_again
+from execution.services.processing import (
+    registration_cancel,
+    registration_process_again,
+    registration_process_one,
+    registrations_process,
+)
 from inventory.choices import Tracking, TransactionKind
 from inventory.models import InventoryTransaction, Lot, OnHand
 from orders.choices import OrderStatus
