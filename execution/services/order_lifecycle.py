@@ -17,8 +17,8 @@ release or a close does reads top-down:
 Then `order_changed` (execution.signals) tells integration, inside the same transaction,
 so its outbox rows and scale-unit packages commit with the change or not at all.
 
-Lock order: the order first (orders.services.lock_order), then what a step touches
-(reservations and on-hand in inventory's order, then jobs).
+Lock order: the order first (orders.services.lock_order), then what a step touches in the
+product's one lock order (docs/execution.md, "An order's life").
 """
 
 from django.db import transaction
