@@ -18,9 +18,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from inventory.choices import Tracking
+from inventory.exceptions import InvalidMovement
 from inventory.fields import ZERO
 from inventory.fields import show as _show
 from inventory.models import Location, validate_quantity_for_unit
+from inventory.selectors import quantity_to_item_unit
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
 from orders.choices import OrderStatus, ReasonKind
 from orders.models import ProductionOrder
@@ -96,7 +98,11 @@ def attendance_day_locked(worker: Worker, at: datetime) -> bool:
 # --- Validation -------------------------------------------------------------------------------
 
 
-def _check_quantity(value: Decimal, unit, name: str) -> Decimal:
+def _check_quantity(
+    value: Decimal, unit, name: str, order: ProductionOrder | None = None
+) -> Decimal:
+    """A decimal, not negative, within the unit's decimals; an order's quantity must also
+    be whole in the product's unit, where processing books and flushes it."""
     if value is None:
         return ZERO
     if not isinstance(value, Decimal) or not value.is_finite():
@@ -111,6 +117,11 @@ def _check_quantity(value: Decimal, unit, name: str) -> Decimal:
             "too_many_decimals",
             **{name: value},
         ) from exc
+    if order is not None and value and order.unit_id != order.item.unit_id:
+        try:
+            quantity_to_item_unit(item=order.item, quantity=value, unit=order.unit)
+        except InvalidMovement as exc:  # e.g. 0.1 kg of a bike sold by the piece
+            raise _refuse(exc.message, "quantity_precision", **{name: value}) from exc
     return value
 
 
@@ -232,8 +243,8 @@ def _check_job_registration(data: RegistrationInput) -> None:
             f"Job {job} has never been started: start it first.", "job_not_started", job=job.pk
         )
     unit = job.order.unit
-    _check_quantity(data.quantity_good, unit, "quantity_good")
-    _check_quantity(data.quantity_scrap, unit, "quantity_scrap")
+    _check_quantity(data.quantity_good, unit, "quantity_good", job.order)
+    _check_quantity(data.quantity_scrap, unit, "quantity_scrap", job.order)
     _check_reason(data)
     if job.kind == JobKind.SETUP and data.quantity_good + data.quantity_scrap > 0:
         # Setup starts no quantity, so it has none to report (scrap included).
@@ -268,7 +279,7 @@ def _check_start(data: RegistrationInput, job: Job, quantity: Decimal | None) ->
     allowed = limits.job_limits(job=job, at=data.occurred_at)
     if quantity is None:
         quantity = allowed.rest
-    _check_quantity(quantity, job.order.unit, "quantity")
+    _check_quantity(quantity, job.order.unit, "quantity", job.order)
     if quantity > allowed.startable:
         raise _conflict(
             f"Job {job} may start at most {_show(allowed.startable)} at that time "
@@ -321,8 +332,8 @@ def _check_report_as_finished(data: RegistrationInput) -> None:
         raise _refuse("A report as finished names its order.", "order_required")
     _check_order_running(order)
     unit = order.unit
-    _check_quantity(data.quantity_good, unit, "quantity_good")
-    _check_quantity(data.quantity_scrap, unit, "quantity_scrap")
+    _check_quantity(data.quantity_good, unit, "quantity_good", order)
+    _check_quantity(data.quantity_scrap, unit, "quantity_scrap", order)
     if data.quantity_good + data.quantity_scrap <= 0:
         raise _refuse("Report a good or scrap quantity.", "quantity_required")
     _check_reason(data)
