@@ -17,7 +17,7 @@ def order_changed(sender, *, order, transition: str, **_) -> None:
         # The consumption batched so far goes out before the messages that follow the end.
         outbox.material_issues_flush(order=order)
     if transition == Transition.CLOSE:
-        outbox.order_genealogy_effect(order=order)
+        outbox.order_genealogy_record(order=order)
     if transition in scale_units.SENT_TRANSITIONS or transition == CHANGED:
         scale_units.order_package_effect(order=order, transition=transition)
 

@@ -298,13 +298,8 @@ def registration_outbox_effect(*, registration) -> None:
             )
 
 
-def order_flush_effect(*, order: ProductionOrder, **_) -> None:
-    """Transition effect (complete, cancel, close): consumption goes before what follows."""
-    material_issues_flush(order=order)
-
-
-def order_genealogy_effect(*, order: ProductionOrder, **_) -> None:
-    """Close effect: a link to the as-built record kept here, never the whole tree."""
+def order_genealogy_record(*, order: ProductionOrder) -> None:
+    """On close: a link to the as-built record kept here, never the whole tree."""
     path = reverse("integration:work-order-as-built", args=[order.number])
     outbox_enqueue(
         stream=order.number,
