@@ -156,7 +156,8 @@ def main() -> None:
         UnitOfMeasure,
         Warehouse,
     )
-    from inventory.services import InventoryActor, Source
+    from inventory.services import Source
+    from mesproject.actors import Actor
 
     call_command("migrate", verbosity=0)
     pcs = UnitOfMeasure.objects.create(code="PCS", name="pieces", decimal_places=0)
@@ -165,7 +166,7 @@ def main() -> None:
     warehouse = Warehouse.objects.create(site=site, code="W", name="Bench warehouse")
     location = Location.objects.create(warehouse=warehouse, code="LINE-IN")
     item = Item.objects.select_related("unit").get(pk=item.pk)
-    actor = InventoryActor(process="bench")
+    actor = Actor(process="bench")
     one = Decimal(1)
     total_needed = count + batched + sample + 200
     services.inventory_receive(

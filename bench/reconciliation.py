@@ -191,6 +191,7 @@ def seed(plan: Plan, url: str) -> dict:
     """Everything the run reads; returns ids and counts."""
     import psycopg
     from django.utils import timezone
+    from mesproject.actors import Actor
 
     from integration.choices import MessageKind, MessageStatus
     from integration.models import ErpWipLine, ErpWipSnapshot, MaterialIssueBatch, OutboxMessage
@@ -205,7 +206,7 @@ def seed(plan: Plan, url: str) -> dict:
         UnitOfMeasure,
         Warehouse,
     )
-    from inventory.services import InventoryActor, Source
+    from inventory.services import Source
     from orders.choices import OrderStatus
     from orders.models import ProductionOrder
 
@@ -349,7 +350,7 @@ def seed(plan: Plan, url: str) -> dict:
             erp_lines.append((current[e % plan.orders].number, f"{PREFIX}UNKNOWN-{e:05d}", D(9)))
 
     # Stock first (through the service), then the bulk issues; on-hand lowered to match.
-    actor = InventoryActor(process="bench")
+    actor = Actor(process="bench")
     for c, part in enumerate(parts):
         inventory_services.inventory_receive(
             item=part,

@@ -196,7 +196,8 @@ def build_plant(workers: int, stock_per_part: int):
     from inventory import services as inventory_services
     from inventory.choices import LocationKind, SourceType, Tracking
     from inventory.models import Item, Location, Site, UnitOfMeasure, Warehouse
-    from inventory.services import InventoryActor, Source
+    from inventory.services import Source
+    from mesproject.actors import Actor
     from orders.choices import ConsumptionSetting, ReasonKind
     from orders.models import Bom, BomLine, ReasonCode, Resource, Route, RouteOperation
 
@@ -239,7 +240,7 @@ def build_plant(workers: int, stock_per_part: int):
         ("BELL", "manual", 30, "1", Tracking.NONE, 2),
     ]
     components = {}
-    actor = InventoryActor(process="bench")
+    actor = Actor(process="bench")
     for number, (part, principle, operation, per, tracking, at) in enumerate(lines, start=1):
         component = Item.objects.create(
             part_number=f"BR-{part}", description=part, unit=pcs, tracking=tracking

@@ -513,7 +513,8 @@ def seed() -> dict:
     from inventory.choices import FlushingPrinciple as FP
     from inventory.choices import ItemType, LocationKind, SourceType, Tracking
     from inventory.models import Item, Location, Site, UnitOfMeasure, Warehouse
-    from inventory.services import InventoryActor, Source
+    from inventory.services import Source
+    from mesproject.actors import Actor
     from orders.choices import BomLinePrinciple as BP
     from orders.choices import ConsumptionSetting, ReasonKind
     from orders.models import Bom, BomLine, ReasonCode, Resource, Route, RouteOperation
@@ -615,7 +616,7 @@ def seed() -> dict:
                 location=resource.input_location,
                 lot=f"{part}-L{n:02d}" if item.tracking == Tracking.LOT else None,
                 source=source,
-                actor=InventoryActor(process="soak"),
+                actor=Actor(process="soak"),
                 reason="soak opening stock",
             )
     agreement = PayAgreement.objects.get(code="DAY")

@@ -13,9 +13,9 @@ from django.template.defaultfilters import truncatechars
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from mesproject.actors import Actor
 from mesproject.admin import ReadOnly, ReadOnlyAdmin
 from mesproject.errors import ApplicationError
-from orders.services import Actor
 
 from .choices import RegistrationStatus
 from .models import (

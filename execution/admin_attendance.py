@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
-from orders.services import Actor
 
 from .models import AttendanceDay
 from .services import attendance as services

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from mesproject.actors import Actor
 from mesproject.background_tasks import progress_reporter, task_recorded
-from orders.services import Actor
 
 from .services.attendance import attendance_days_calculate
 from .services.processing import registrations_process

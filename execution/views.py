@@ -16,10 +16,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from mesproject.actors import Actor
 from mesproject.background_tasks import TaskNotStarted, task_start
 from mesproject.errors import ApplicationError
 from mesproject.forms import selected_ids
-from orders.services import Actor
 
 from .choices import RegistrationKind, RegistrationStatus
 from .models import RawRegistration

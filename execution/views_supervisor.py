@@ -22,9 +22,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
 from mesproject.forms import selected_ids
-from orders.services import Actor
 
 from . import selectors_floor as selectors
 from .admin_attendance import MINUTE_FIELDS, csv_response

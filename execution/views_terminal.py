@@ -28,8 +28,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from inventory.choices import Tracking
 from inventory.fields import show
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
-from orders.services import Actor
 
 from .choices import JobKind, RegistrationKind
 from .forms_terminal import (

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from mesproject.actors import Actor
 from mesproject.admin import ReadOnlyAdmin
 
 from . import services
@@ -399,9 +400,7 @@ class AdjustmentJournalAdmin(SimpleHistoryAdmin):
         return actions
 
     def save_model(self, request, obj, form, change):
-        services.adjustment_journal_save(
-            journal=obj, actor=services.InventoryActor(user=request.user)
-        )
+        services.adjustment_journal_save(journal=obj, actor=Actor(user=request.user))
 
     def save_formset(self, request, form, formset, change):
         formset.save(commit=False)
@@ -416,7 +415,7 @@ class AdjustmentJournalAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Post selected journals", permissions=["change"])
     def post_selected(self, request, queryset):
-        actor = services.InventoryActor(user=request.user)
+        actor = Actor(user=request.user)
         for journal in queryset.order_by("pk"):
             try:
                 services.adjustment_journal_post(journal=journal, actor=actor)

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from mesproject.actors import Actor
 from mesproject.admin import ReadOnlyAdmin
 from mesproject.errors import ApplicationError
 
@@ -272,7 +273,7 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
         return super().get_inline_instances(request, obj)
 
     def save_model(self, request, obj, form, change):
-        actor = services.Actor(user=request.user)
+        actor = Actor(user=request.user)
         if not change:
             data = form.cleaned_data
             saved = services.production_order_create(
@@ -350,7 +351,7 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
             order = self.transition(
                 order=order,
                 transition=transition,
-                actor=services.Actor(user=request.user),
+                actor=Actor(user=request.user),
                 reason=request.POST.get("reason", "").strip(),
             )
         except ApplicationError as error:
@@ -390,9 +391,7 @@ class ProductionOrderAdmin(SimpleHistoryAdmin):
         done, refused = [], []
         for order in queryset:
             try:
-                self.transition(
-                    order=order, transition=transition, actor=services.Actor(user=request.user)
-                )
+                self.transition(order=order, transition=transition, actor=Actor(user=request.user))
                 done.append(order.number)
             except ApplicationError as error:
                 refused.append(error.message)

@@ -5,16 +5,15 @@ status, and refuses with an ApplicationError subclass that carries a machine-rea
 """
 
 import math
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from inventory.fields import ZERO, show
 from inventory.models import Item, Site, UnitOfMeasure, validate_quantity_for_unit
+from mesproject.actors import SYSTEM, Actor
 from mesproject.deployment import refuse_hub_owned
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
 from mesproject.locks import lock_row
@@ -31,23 +30,6 @@ from .models import (
 
 RUNNING = (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
 EDITABLE = (OrderStatus.CREATED, OrderStatus.RELEASED, *RUNNING)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks: a signed-in user, or a named process (registration processor, ERP...)."""
-
-    user: AbstractBaseUser | None = None
-    process: str = ""
-
-    @property
-    def label(self) -> str:
-        if self.user is not None:
-            return f"user:{self.user.get_username()}"
-        return f"process:{self.process or 'system'}"
-
-
-SYSTEM = Actor(process="system")
 
 
 def lock_order(order_id: int) -> ProductionOrder:

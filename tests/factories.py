@@ -14,6 +14,7 @@ from factory.django import DjangoModelFactory
 from execution.services import order_lifecycle
 from inventory.choices import ItemType
 from inventory.models import Item, Location, Site, UnitOfMeasure, Warehouse
+from mesproject.actors import SYSTEM, Actor
 from orders import services
 from orders.choices import OrderStatus
 from orders.models import (
@@ -165,7 +166,7 @@ def make_order(
     quantity: Decimal | int | str = 10,
     tolerance: Decimal | int | str = 0,
     restricted: bool = False,
-    actor: services.Actor = services.SYSTEM,
+    actor: Actor = SYSTEM,
     **kwargs,
 ) -> ProductionOrder:
     """A Created order for the product (a new releasable one by default), via the service."""

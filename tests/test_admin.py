@@ -22,6 +22,7 @@ from django_celery_beat.models import (
     PeriodicTask,
     SolarSchedule,
 )
+from mesproject.actors import Actor
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from execution.choices import JobStatus
@@ -50,10 +51,9 @@ from integration.services.scale_units import hub_link, scale_unit_register
 from inventory import services as inventory_services
 from inventory.choices import SourceType, Tracking
 from inventory.models import Reservation, UnitConversion
-from inventory.services import InventoryActor, Source
+from inventory.services import Source
 from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder, ProductionOrderMaterial
-from orders.services import Actor
 from tests.execution.floor import make_floor
 from tests.factories import (
     BomLineFactory,
@@ -182,7 +182,7 @@ def _issue_batch(ctx):
         location=floor.resources[0].input_location,
         order_ref=order.number,
         source=Source(SourceType.MANUAL, "admin-test"),
-        actor=InventoryActor(process="test"),
+        actor=Actor(process="test"),
     )
     return MaterialIssueBatch.objects.get(order=order)
 

@@ -13,8 +13,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError, error_body
-from orders.services import Actor
 
 from ..models import RawRegistration
 from ..services.registrations import registration_accept

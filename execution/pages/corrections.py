@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
 from orders.models import ProductionOrder
-from orders.services import Actor
 
 from ..choices import RegistrationKind, RegistrationStatus
 from ..models import RawRegistration

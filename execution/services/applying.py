@@ -20,10 +20,10 @@ from inventory import services as inventory_services
 from inventory.choices import SourceType
 from inventory.fields import ZERO, show
 from inventory.services import Source
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
 from mesproject.locks import lock_row
 from orders.models import ProductionOrder
-from orders.services import Actor
 
 from .. import flushing
 from ..choices import JobKind, JobStatus, LogbookKind, RegistrationKind, RegistrationStatus

@@ -12,9 +12,9 @@ from django.utils import timezone
 from inventory.choices import FlushingPrinciple, SourceType, TransactionKind
 from inventory.models import InventoryTransaction, Location, OnHand
 from inventory.services import Source
+from mesproject.actors import SYSTEM, Actor
 from orders import services as order_services
 from orders.models import ProductionOrder
-from orders.services import SYSTEM, Actor
 
 from .. import flushing
 from ..choices import JobKind, JobStatus

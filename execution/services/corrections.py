@@ -41,12 +41,13 @@ from inventory.choices import SourceType
 from inventory.exceptions import InsufficientStock
 from inventory.fields import ZERO, show
 from inventory.services import MovementInput, Source
+from mesproject.actors import SYSTEM, Actor
 from mesproject.deployment import refuse_off_hub
 from mesproject.errors import ApplicationError, NotAllowed
 from mesproject.locks import lock_row
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
-from orders.services import SYSTEM, Actor, lock_order
+from orders.services import lock_order
 
 from ..choices import (
     JOB_START_KINDS,

@@ -5,11 +5,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Max
 
+from mesproject.actors import SYSTEM, Actor
 from mesproject.errors import NotAllowed
 from mesproject.locks import lock_row, lock_rows
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, Resource
-from orders.services import SYSTEM, Actor
 
 from ..choices import JobKind, JobStatus
 from ..models import Job, PickingListLine, RawRegistration

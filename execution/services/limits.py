@@ -29,8 +29,8 @@ from django.db.models import Exists, Max, OuterRef, Q, Sum
 from inventory.fields import ZERO, show
 from inventory.models import OnHand
 from inventory.services import negative_stock_allowed
+from mesproject.actors import SYSTEM
 from orders.models import ProductionOrder
-from orders.services import SYSTEM
 
 from .. import flushing
 from ..choices import JOB_START_KINDS, JobKind, RegistrationKind, RegistrationStatus

@@ -16,10 +16,10 @@ from inventory.choices import SourceType
 from inventory.fields import ZERO
 from inventory.models import InventoryTransaction, Item, Location, Lot, Reservation
 from inventory.services import Source
+from mesproject.actors import SYSTEM, Actor
 from mesproject.errors import MissingMasterData
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, ProductionOrderMaterial, Resource
-from orders.services import SYSTEM, Actor
 
 from .jobs import lock_orders_waiting_at
 

@@ -16,9 +16,9 @@ from decimal import Decimal
 from django.db import transaction
 
 from inventory.models import Item
+from mesproject.actors import SYSTEM, Actor
 from orders import services as order_services
 from orders.models import ProductionOrder, ProductionOrderMaterial
-from orders.services import SYSTEM, Actor
 
 from ..choices import JobKind
 from ..models import Job

@@ -23,10 +23,10 @@ product's one lock order (docs/execution.md, "An order's life").
 
 from django.db import transaction
 
+from mesproject.actors import SYSTEM, Actor
 from orders import services as order_services
 from orders.choices import MANUAL_TRANSITIONS, Transition
 from orders.models import ProductionOrder
-from orders.services import SYSTEM, Actor
 
 from ..signals import order_changed
 from .arrivals import order_consume_staged_material

@@ -10,10 +10,10 @@ from decimal import Decimal
 from django.db import transaction
 
 from inventory.fields import ZERO
+from mesproject.actors import SYSTEM, Actor
 from orders import services as order_services
 from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder
-from orders.services import SYSTEM, Actor
 
 from ..signals import order_changed
 

@@ -24,9 +24,9 @@ from inventory.exceptions import InsufficientStock
 from inventory.fields import ZERO
 from inventory.models import Location, Lot, OnHand
 from inventory.services import MovementInput, Source
+from mesproject.actors import Actor
 from mesproject.errors import MissingMasterData
 from orders.models import ProductionOrder, Resource
-from orders.services import Actor
 
 from .. import flushing
 from ..choices import JobKind, LogbookKind, RegistrationKind

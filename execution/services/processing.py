@@ -25,8 +25,8 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
-from orders.services import Actor
 
 from ..choices import ProcessingOutcome, RegistrationStatus
 from ..models import ProcessingLogEntry, RawRegistration

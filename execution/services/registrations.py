@@ -20,9 +20,10 @@ from django.db.models import Q
 
 from inventory.fields import ZERO
 from inventory.models import Location
+from mesproject.actors import SYSTEM, Actor
 from mesproject.locks import lock_row, lock_rows
 from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
-from orders.services import SYSTEM, Actor, lock_order
+from orders.services import lock_order
 
 from .. import hooks
 from ..choices import RegistrationKind

@@ -7,6 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mesproject.actors import Actor
+
 from .. import selectors, services
 from ..models import AdjustmentJournal, InventoryTransaction, OnHand, Reservation
 from .permissions import ModelPermissions
@@ -74,6 +76,6 @@ class AdjustmentJournalViewSet(viewsets.ReadOnlyModelViewSet):
     def post_journal(self, request: Request, pk=None) -> Response:
         """Post the journal into the ledger (409 journal_posted when it already is)."""
         journal = services.adjustment_journal_post(
-            journal=self.get_object(), actor=services.InventoryActor(user=request.user)
+            journal=self.get_object(), actor=Actor(user=request.user)
         )
         return Response(self.get_serializer(journal).data)

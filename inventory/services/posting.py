@@ -1,4 +1,4 @@
-"""The ledger posting core: who posts (Actor, InventoryActor), from what (Source), and
+"""The ledger posting core: who posts (mesproject.actors.Actor), from what (Source), and
 _post_stock, which locks and updates on-hand, writes the ledger rows, relieves an order's
 reservations on issue and sends inventory.signals.stock_posted.
 
@@ -13,12 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+
+from mesproject.actors import Actor
 
 from ..choices import SourceType, Tracking, TransactionKind
 from ..exceptions import InsufficientStock, InvalidMovement
@@ -33,31 +33,7 @@ Key = tuple[int, int | None, int]  # (item_id, lot_id, location_id)
 # --- Who and what -------------------------------------------------------------------------
 
 
-class Actor(Protocol):
-    """Who causes a movement; orders.services.Actor fits, so does InventoryActor."""
-
-    @property
-    def user(self) -> AbstractBaseUser | None: ...
-
-    @property
-    def label(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class InventoryActor:
-    """A signed-in user or a named process, for callers inside inventory (admin, commands)."""
-
-    user: AbstractBaseUser | None = None
-    process: str = ""
-
-    @property
-    def label(self) -> str:
-        if self.user is not None:
-            return f"user:{self.user.get_username()}"
-        return f"process:{self.process or 'inventory'}"
-
-
-SYSTEM = InventoryActor(process="inventory")
+SYSTEM = Actor(process="inventory")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.utils import timezone
+from mesproject.actors import Actor
 from playwright.sync_api import expect
 
 from execution.choices import AttendanceStatus
@@ -16,7 +17,6 @@ from integration.roles import SUPERVISOR
 from integration.services.work_orders import work_order_change
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
-from orders.services import Actor
 from tests.execution.floor import make_floor
 from tests.factories import advance_order, make_order
 

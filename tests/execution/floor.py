@@ -24,7 +24,8 @@ from execution.services.processing import registrations_process
 from inventory import services as inventory_services
 from inventory.choices import LocationKind, SourceType, Tracking
 from inventory.models import Item, Location, Site, UnitOfMeasure, Warehouse
-from inventory.services import InventoryActor, Source
+from inventory.services import Source
+from mesproject.actors import Actor
 from orders import services as order_services
 from orders.choices import ConsumptionSetting, ReasonKind
 from orders.models import Bom, BomLine, ReasonCode, Resource, Route, RouteOperation
@@ -119,7 +120,7 @@ class Floor:
             location=location or self.resources[0].input_location,
             reason="damaged",
             source=Source(SourceType.MANUAL, f"test-{next(_seq)}"),
-            actor=InventoryActor(process="test"),
+            actor=Actor(process="test"),
         )
 
     def run_route(self, order, quantity, worker: Worker, *, at: float) -> float:
@@ -148,7 +149,7 @@ class Floor:
             location=location or self.resources[0].input_location,
             lot=lot or None,
             source=Source(SourceType.MANUAL, f"test-{next(_seq)}"),
-            actor=InventoryActor(process="test"),
+            actor=Actor(process="test"),
         )
 
 

@@ -21,8 +21,8 @@ from execution import hooks
 from execution.choices import AttendanceStatus
 from execution.models import AbsenceCode, AttendanceDay, IndirectActivity, PayAgreement
 from execution.services import attendance as services
+from mesproject.actors import Actor
 from mesproject.errors import NotAllowed
-from orders.services import Actor
 from tests.execution.floor import make_floor
 
 if not admin.site.is_registered(AttendanceDay):

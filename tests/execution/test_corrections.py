@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Sum
 from django.urls import reverse
+from mesproject.actors import Actor
 
 from execution.choices import JobStatus, ProcessingOutcome, RegistrationKind, RegistrationStatus
 from execution.models import (
@@ -33,10 +34,9 @@ from integration.roles import PLANNER, SUPERVISOR, roles_ensure
 from inventory import services as inventory_services
 from inventory.choices import SourceType, TransactionKind
 from inventory.models import InventoryTransaction, OnHand
-from inventory.services import InventoryActor, Source
+from inventory.services import Source
 from mesproject.errors import ApplicationError, NotAllowed
 from orders.choices import OrderStatus, Transition
-from orders.services import Actor
 from tests.execution.floor import make_floor
 from tests.pages import assert_constant_queries
 
@@ -496,7 +496,7 @@ def test_finished_goods_moved_away_cannot_be_taken_back():
         from_location=floor.output,
         to_location=floor.store,
         source=Source(SourceType.MANUAL, "shipping"),
-        actor=InventoryActor(process="test"),
+        actor=Actor(process="test"),
     )
     _refused(finished, "finished_goods_used")
 
@@ -520,7 +520,7 @@ def test_a_return_whose_material_is_gone_cannot_be_reversed():
         location=at,
         reason="dropped",
         source=Source(SourceType.MANUAL, "x"),
-        actor=InventoryActor(process="test"),
+        actor=Actor(process="test"),
     )
     _refused(returned, "insufficient_stock")
 
@@ -588,7 +588,7 @@ def test_a_correction_that_can_no_longer_apply_fails_in_processing_with_its_code
         from_location=floor.output,
         to_location=floor.store,
         source=Source(SourceType.MANUAL, "shipping"),
-        actor=InventoryActor(process="test"),
+        actor=Actor(process="test"),
     )
     summary = floor.process()
     correction.refresh_from_db()

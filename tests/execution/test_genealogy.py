@@ -14,7 +14,7 @@ from django.db.models import Sum
 from execution.models import GenealogyLink, PickingListLine, RawRegistration
 from execution.services.corrections import registration_correct
 from inventory.choices import Tracking
-from orders.services import Actor
+from mesproject.actors import Actor
 from tests.execution.floor import make_floor
 from tests.integration.helpers import erp_client
 

@@ -30,8 +30,8 @@ from execution.services.processing import (
 )
 from inventory.choices import Tracking, TransactionKind
 from inventory.models import InventoryTransaction, Lot, OnHand
+from mesproject.actors import Actor
 from orders.choices import OrderStatus
-from orders.services import Actor
 from tests.execution.floor import make_floor
 
 SUPERVISOR = Actor(process="test-supervisor")

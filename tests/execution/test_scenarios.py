@@ -44,7 +44,8 @@ from inventory.models import (
     UnitOfMeasure,
     Warehouse,
 )
-from inventory.services import InventoryActor, Source
+from inventory.services import Source
+from mesproject.actors import Actor
 from orders import services as order_services
 from orders.choices import ConsumptionSetting, OrderStatus, ReasonKind
 from orders.models import Bom, BomLine, ReasonCode, Resource, Route, RouteOperation
@@ -221,7 +222,7 @@ class Plant:
             quantity=D(quantity),
             location=location,
             source=Source(SourceType.MANUAL, f"scenario-{next(_seq)}"),
-            actor=InventoryActor(process="test"),
+            actor=Actor(process="test"),
         )
 
     @staticmethod

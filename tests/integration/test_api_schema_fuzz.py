@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from mesproject.actors import Actor
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS
 from schemathesis.core.parameters import ParameterLocation
@@ -103,7 +104,7 @@ def seeded(db) -> Seeds:
     ]
     component = product.bom.lines.first().component
     stock = LocationFactory(warehouse__site=product.site)
-    actor = inventory.InventoryActor(process="fuzz")
+    actor = Actor(process="fuzz")
     inventory.inventory_receive(
         item=component,
         quantity=Decimal(100),

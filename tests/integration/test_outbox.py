@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.db.models import Sum
+from mesproject.actors import Actor
 
 from execution.models import PickingListLine
 from execution.services.order_lifecycle import order_transition
@@ -16,7 +17,7 @@ from integration.services import outbox
 from integration.services.outbox import material_issues_flush, outbox_cancel, outbox_retry
 from inventory import services as inventory_services
 from inventory.choices import SourceType
-from inventory.services import InventoryActor, Source
+from inventory.services import Source
 from mesproject.errors import NotAllowed
 from orders.choices import Transition
 from tests.execution.floor import make_floor
@@ -129,7 +130,7 @@ def test_a_thousand_single_unit_issues_make_a_handful_of_messages(floor, setting
             location=location,
             order_ref=order.number,
             source=Source(SourceType.MANUAL, f"unit-{n}"),
-            actor=InventoryActor(process="test"),
+            actor=Actor(process="test"),
         )
     # A return nets out of the open batch.
     inventory_services.inventory_return(
@@ -138,7 +139,7 @@ def test_a_thousand_single_unit_issues_make_a_handful_of_messages(floor, setting
         location=location,
         order_ref=order.number,
         source=Source(SourceType.MANUAL, "back"),
-        actor=InventoryActor(process="test"),
+        actor=Actor(process="test"),
     )
     messages = _messages(order, MessageKind.MATERIAL_ISSUE)
     assert len(messages) == 20
@@ -149,7 +150,7 @@ def test_a_thousand_single_unit_issues_make_a_handful_of_messages(floor, setting
         location=location,
         order_ref=order.number,
         source=Source(SourceType.MANUAL, "more"),
-        actor=InventoryActor(process="test"),
+        actor=Actor(process="test"),
     )
     assert material_issues_flush(order=order) == 1  # -3 + 5, net
     assert _messages(order)[-1].payload["qty_consumed"] == "2"
@@ -168,7 +169,7 @@ def test_batches_older_than_the_window_are_sent_by_the_sweep(floor, settings):
         location=floor.resources[0].input_location,
         order_ref=order.number,
         source=Source(SourceType.MANUAL, "x"),
-        actor=InventoryActor(process="test"),
+        actor=Actor(process="test"),
     )
     assert material_issues_flush(due_only=True) == 0
     MaterialIssueBatch.objects.update(

@@ -21,6 +21,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from mesproject.actors import Actor
 from rest_framework.test import APIClient
 
 from integration.admin_reconciliation import RUN_NOW, ReconciliationRunAdmin
@@ -46,7 +47,6 @@ from inventory.choices import JournalStatus, SourceType, TransactionKind
 from inventory.models import AdjustmentJournal, InventoryTransaction, UnitConversion
 from inventory.selectors import wip_balances
 from inventory.services import (
-    InventoryActor,
     MovementInput,
     Source,
     inventory_issue,
@@ -69,7 +69,7 @@ from tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.integration.reconciliation_urls")]
 
 D = Decimal
-ACTOR = InventoryActor(process="tests")
+ACTOR = Actor(process="tests")
 SOURCE = Source(SourceType.MANUAL, "test")
 
 

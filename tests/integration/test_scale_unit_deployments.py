@@ -15,6 +15,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.db.models import Count, Sum
+from mesproject.actors import Actor
 
 from execution.choices import ProcessingOutcome, RegistrationStatus
 from execution.models import (
@@ -34,7 +35,6 @@ from integration.services.work_orders import work_order_close
 from inventory.models import OnHand
 from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder
-from orders.services import Actor
 from tests.api import new_key
 from tests.execution.floor import make_floor
 from tests.integration.deployments import (

@@ -19,6 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from mesproject.actors import Actor
 
 from execution.models import AbsenceCode, AttendanceDay, Job, Worker
 from execution.services.attendance import attendance_day_approve
@@ -33,7 +34,6 @@ from integration.models import HubForward, HubLink, HubPackage, ReceivedPackage,
 from integration.roles import IT, OPERATOR, SUPERVISOR
 from integration.services import scale_units
 from mesproject.errors import NotAllowed
-from orders.services import Actor
 from orders.services import production_order_create as order_create
 from tests.api import token_client
 from tests.execution.floor import make_floor

@@ -6,7 +6,8 @@ import pytest
 
 from inventory import services
 from inventory.choices import LocationKind, SourceType, Tracking
-from inventory.services import InventoryActor, Source
+from inventory.services import Source
+from mesproject.actors import Actor
 
 from .factories import ItemFactory, LocationFactory, SiteFactory, UnitFactory, WarehouseFactory
 
@@ -15,7 +16,7 @@ D = Decimal
 
 @pytest.fixture
 def actor():
-    return InventoryActor(process="tests")
+    return Actor(process="tests")
 
 
 @pytest.fixture

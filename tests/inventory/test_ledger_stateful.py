@@ -25,13 +25,14 @@ from inventory import selectors, services
 from inventory.choices import SourceType, Tracking
 from inventory.exceptions import InsufficientStock, InvalidMovement
 from inventory.models import InventoryTransaction, OnHand, Reservation
-from inventory.services import InventoryActor, JournalLineInput, Source
+from inventory.services import JournalLineInput, Source
+from mesproject.actors import Actor
 
 from .factories import ItemFactory, LocationFactory, SiteFactory, UnitFactory, WarehouseFactory
 
 D = Decimal
 ZERO = D(0)
-ACTOR = InventoryActor(process="hypothesis")
+ACTOR = Actor(process="hypothesis")
 SRC = Source(SourceType.REGISTRATION, "h")
 ORDERS = ("WO-1", "WO-2")
 LOTS = ("A", "B")

@@ -15,6 +15,7 @@ from django.db import connection
 
 from execution.services import order_lifecycle
 from execution.signals import order_changed
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError, NotAllowed
 from orders import services
 from orders.choices import OrderStatus, Transition
@@ -79,7 +80,7 @@ def asks(name):
 def reports(**quantities):
     def call(order):
         return services.production_order_record_quantities(
-            order=order, actor=services.Actor(process="terminal"), **quantities
+            order=order, actor=Actor(process="terminal"), **quantities
         )
 
     return call

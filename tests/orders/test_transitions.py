@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from execution.services import material_requirement, order_parent_quantity
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError, NotAllowed
 from orders import services
 from orders.choices import MANUAL_TRANSITIONS, OrderStatus, Transition
@@ -104,9 +105,7 @@ def test_manual_transition_allowed(order, planner, name, start, end):
     logs_before = order.transition_log.count()
     quantities = snapshot(order)["order"]
 
-    result = transition(
-        order=order, transition=name, actor=services.Actor(user=planner), reason="planned"
-    )
+    result = transition(order=order, transition=name, actor=Actor(user=planner), reason="planned")
 
     stored = reload(order)
     assert result.status == stored.status == end
@@ -656,7 +655,7 @@ def test_split_refused_on_closed_and_canceled_orders(product):
 
 
 def test_transition_writes_log_and_history_with_user_and_reason(order, planner):
-    actor = services.Actor(user=planner)
+    actor = Actor(user=planner)
     transition(order=order, transition=T.RELEASE, actor=actor, reason="material is in")
 
     log = order.transition_log.get()
@@ -678,7 +677,7 @@ def test_transition_without_reason_records_its_label(order):
 
 def test_automatic_transitions_are_logged_with_the_reporting_process(order):
     order = advance_order(order, S.RELEASED)
-    record(order=order, good=D(10), actor=services.Actor(process="registrations"))
+    record(order=order, good=D(10), actor=Actor(process="registrations"))
     logs = list(order.transition_log.order_by("id").values_list("transition", "actor"))
     assert logs[1:] == [(T.START, "process:registrations"), (T.COMPLETE, "process:registrations")]
     statuses = list(order.history.order_by("history_id").values_list("status", flat=True))
@@ -686,7 +685,7 @@ def test_automatic_transitions_are_logged_with_the_reporting_process(order):
 
 
 def test_create_writes_history_but_no_transition_log(planner, product):
-    order = make_order(product, actor=services.Actor(user=planner))
+    order = make_order(product, actor=Actor(user=planner))
     assert not order.transition_log.exists()
     created = order.history.get()
     assert created.history_type == "+"

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
+from mesproject.actors import Actor
 
 from execution import selectors_dashboard as dashboard
 from execution.choices import AttendanceStatus, JobKind, JobStatus, RegistrationKind
@@ -29,7 +30,6 @@ from integration.services.work_orders import work_order_change
 from mesproject.errors import NotAllowed
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
-from orders.services import Actor
 from tests.execution.floor import make_floor
 from tests.factories import ResourceFactory, advance_order, make_order
 from tests.pages import assert_constant_queries

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from execution.services.attendance import attendance_days_calculate
 from inventory.models import Site
-from orders.services import Actor
+from mesproject.actors import Actor
 
 
 def _date(value: str) -> date:
