@@ -31,7 +31,7 @@ urlpatterns = [
 if not is_scale_unit():
     # Planning and the ERP are the hub's: a scale unit serves the floor only.
     urlpatterns += [
-        path("planner/", include("execution.urls_planner")),
+        path("planner/", include("execution.pages.planner.urls")),
         path(
             "integration/",
             include(("integration.urls_reconciliation", "integration-pages")),

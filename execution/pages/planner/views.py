@@ -1,5 +1,5 @@
-"""Planner pages in the browser: the production order list (with CSV export), the order page
-with its transitions, and the order form.
+"""Planner pages in the browser: the production order list (its CSV export is export.py),
+the order page with its transitions, and the order form.
 
 Server-rendered; every action is a plain form POST followed by a redirect. Permissions are
 checked here on the server: viewing needs orders.view_productionorder, creating
@@ -9,35 +9,27 @@ the ERP API call (execution.services.order_lifecycle and order_changes), so a re
 reserves materials and creates jobs here too.
 """
 
-import csv
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from inventory.fields import show
 from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
 from orders import services as order_services
 from orders.choices import MANUAL_TRANSITIONS, Transition
 from orders.models import ProductionOrder
 
-from .forms_planner import CancelForm, OrderForm, OrderListFilter, SplitForm, add_service_error
-from .pages.corrections import order_corrections
-from .selectors import (
-    order_page,
-    order_release_shortages,
-    production_order_list,
-    release_shortages_to_confirm,
-)
-from .services import order_lifecycle
-from .services.order_changes import order_change
+from ...selectors import order_release_shortages, release_shortages_to_confirm
+from ...services import order_lifecycle
+from ...services.order_changes import order_change
+from ..corrections import order_corrections
+from .filters import OrderListFilter
+from .forms import CancelForm, OrderForm, SplitForm, add_service_error
+from .selectors import order_page
 
 PAGE_SIZE = 50
 VIEW = "orders.view_productionorder"
@@ -54,28 +46,6 @@ COLUMNS = [
     ("scheduled_start", "Scheduled start"),
     ("priority", "Priority"),
 ]
-CSV_HEADER = [
-    "number",
-    "part_number",
-    "item_description",
-    "revision",
-    "quantity",
-    "unit",
-    "quantity_in_progress",
-    "quantity_completed",
-    "quantity_scrapped",
-    "status",
-    "site",
-    "scheduled_start",
-    "priority",
-    "over_delivery_tolerance_pct",
-    "restricted",
-]
-
-
-def _require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
 
 
 def _headings(sort: str) -> list[dict]:
@@ -96,80 +66,26 @@ def _headings(sort: str) -> list[dict]:
 
 @login_required
 @require_GET
+@permission_required(VIEW, raise_exception=True)
 def order_list(request):
-    _require(request, VIEW)
     filters = OrderListFilter(request.GET)
-    selection = filters.selection()
-    page = Paginator(production_order_list(**selection), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "planner/order_list.html",
         {
-            "filters": filters,
+            "filters": filters.form,
             "page": page,
-            "headings": _headings(selection["sort"]),
+            "headings": _headings(filters.sort),
             "can_add": request.user.has_perm(ADD),
         },
     )
 
 
-class _Echo:
-    """csv.writer writes into it; each row comes back as a string to stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_rows(orders):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
-    # iterator(): one query, rows never all in memory, however many orders match.
-    for order in orders.iterator(chunk_size=500):
-        yield writer.writerow(
-            [
-                _safe(order.number),
-                _safe(order.item.part_number),
-                _safe(order.item.description),
-                _safe(order.revision),
-                show(order.quantity),
-                order.unit.code,
-                show(order.quantity_in_progress),
-                show(order.quantity_completed),
-                show(order.quantity_scrapped),
-                order.status,
-                _safe(order.site.code),
-                order.scheduled_start.isoformat() if order.scheduled_start else "",
-                order.priority,
-                show(order.over_delivery_tolerance_pct),
-                "yes" if order.restricted else "no",
-            ]
-        )
-
-
 @login_required
 @require_GET
-def order_export(request):
-    """The filtered, sorted list as CSV: every matching order, streamed."""
-    _require(request, VIEW)
-    orders = production_order_list(**OrderListFilter(request.GET).selection())
-    response = StreamingHttpResponse(_csv_rows(orders), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="production-orders-{stamp}.csv"'
-    return response
-
-
-@login_required
-@require_GET
+@permission_required(VIEW, raise_exception=True)
 def order_detail(request, pk: int):
-    _require(request, VIEW)
     order = get_object_or_404(
         ProductionOrder.objects.select_related("item__unit", "unit", "site", "bom", "route"), pk=pk
     )
@@ -202,8 +118,8 @@ def order_detail(request, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@permission_required(ADD, raise_exception=True)
 def order_create(request):
-    _require(request, ADD)
     form = OrderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -233,8 +149,8 @@ def order_create(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@permission_required(CHANGE, raise_exception=True)
 def order_edit(request, pk: int):
-    _require(request, CHANGE)
     order = get_object_or_404(ProductionOrder.objects.select_related("item", "unit", "site"), pk=pk)
     try:
         # The services' own check: a closed (frozen) or canceled order cannot be changed.
@@ -268,8 +184,8 @@ def order_edit(request, pk: int):
 
 @login_required
 @require_POST
+@permission_required(CHANGE, raise_exception=True)
 def order_split(request, pk: int):
-    _require(request, CHANGE)
     order = get_object_or_404(ProductionOrder, pk=pk)
     form = SplitForm(request.POST)
     if not form.is_valid():
@@ -289,10 +205,10 @@ def order_split(request, pk: int):
 
 @login_required
 @require_POST
+@permission_required(CHANGE, raise_exception=True)
 def order_transition(request, pk: int, transition: str):
     """One manual transition through execution's order lifecycle, as the admin and the API
     run it (guards re-checked under the row lock; a refusal is shown with its reasons)."""
-    _require(request, CHANGE)
     order = get_object_or_404(ProductionOrder, pk=pk)
     if transition not in MANUAL_TRANSITIONS:
         messages.error(request, f"{transition!r} is not a transition that can be asked for.")

@@ -1,5 +1,6 @@
-"""Forms of the planner pages: shape only. The rules are the services' (orders.services); a
-refusal they raise is put back on the form by `add_service_error`."""
+"""Forms of the planner pages (the list's filters are filters.OrderListFilter): shape only.
+The rules are the services' (orders.services); a refusal they raise is put back on the form
+by `add_service_error`."""
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -9,56 +10,11 @@ from inventory.models import Item, Site, UnitOfMeasure
 from mesproject.errors import ApplicationError
 from orders import services as order_services
 from orders.choices import OrderStatus
-from orders.models import ProductionOrder, Resource
-
-from .selectors import ORDER_SORTS
+from orders.models import ProductionOrder
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 # Refusals whose fields name no form field, and the field they are about.
 CODE_FIELDS = {"qty_below_produced": "quantity", "quantity_not_positive": "quantity"}
-
-
-class OrderListFilter(forms.Form):
-    """The order list's filters and sort, read from the query string; invalid ones are shown,
-    not applied."""
-
-    q = forms.CharField(label="Search", max_length=100, required=False)
-    status = forms.ChoiceField(
-        label="Status", choices=[("", "Any status"), *OrderStatus.choices], required=False
-    )
-    site = forms.ModelChoiceField(
-        label="Site", queryset=Site.objects.order_by("code"), required=False, empty_label="Any site"
-    )
-    item = forms.CharField(label="Item part number", max_length=64, required=False)
-    resource = forms.ModelChoiceField(
-        label="Resource",
-        queryset=Resource.objects.filter(is_active=True).order_by("code"),
-        required=False,
-        empty_label="Any resource",
-    )
-    scheduled_from = forms.DateField(label="Scheduled from", required=False, widget=DATE_INPUT)
-    scheduled_to = forms.DateField(label="Scheduled to", required=False, widget=DATE_INPUT)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs["placeholder"] = "Order, part number or name"
-
-    def selection(self) -> dict:
-        """The valid filters, as production_order_list keyword arguments."""
-        self.is_valid()
-        data = self.cleaned_data
-        sort = self.data.get("sort", "")
-        return {
-            "status": data.get("status") or "",
-            "site": data.get("site"),
-            "item": (data.get("item") or "").strip(),
-            "resource": data.get("resource"),
-            "scheduled_from": data.get("scheduled_from"),
-            "scheduled_to": data.get("scheduled_to"),
-            "search": (data.get("q") or "").strip(),
-            "sort": sort if sort.lstrip("-") in ORDER_SORTS else "",
-        }
 
 
 class OrderForm(forms.Form):

@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from . import views_planner as views
+from . import export, views
 
 app_name = "planner"
 
 urlpatterns = [
     path("orders/", views.order_list, name="order_list"),
-    path("orders/export.csv", views.order_export, name="order_export"),
+    path("orders/export.csv", export.order_export, name="order_export"),
     path("orders/new/", views.order_create, name="order_create"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/edit/", views.order_edit, name="order_edit"),

@@ -1,0 +1,1 @@
+"""The planner's pages (/planner/): production orders, their page, form and CSV export."""
