@@ -306,7 +306,7 @@ def notifications(client):
 
     from integration.choices import NotificationKind
     from integration.models import Notification
-    from integration.roles import SUPERVISOR
+    from mesproject.roles import SUPERVISOR
 
     user = client.bench_user
     now = timezone.now()
@@ -449,7 +449,7 @@ def reconciliation_runs(client):
     from django.utils import timezone
 
     from integration.models import ReconciliationRun
-    from integration.services.reconciliation import erp_wip_snapshot_receive
+    from integration.reconciliation.services import erp_wip_snapshot_receive
 
     snapshot = erp_wip_snapshot_receive(as_of=timezone.now(), lines=[], user=None)
 
@@ -470,7 +470,7 @@ def reconciliation_runs(client):
 
 
 def pages() -> list[Page]:
-    from integration.roles import IT, OPERATOR, PLANNER, SUPERVISOR
+    from mesproject.roles import IT, OPERATOR, PLANNER, SUPERVISOR
 
     return [
         Page("dashboard", SUPERVISOR, dashboard),

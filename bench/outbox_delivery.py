@@ -8,18 +8,18 @@ signed bodies to the same simulator (no database), side by side.
 Drops and recreates the database named in --database-url (it must start with "mes_bench"),
 migrates it, starts the ERP simulator (``manage.py erp_simulator --port P --secret S``, its
 records in a temporary SQLite file) and writes --messages outbox messages round-robin across
---orders work-order streams through the real enqueue service (integration.services.outbox.
+--orders work-order streams through the real enqueue service (integration.erp.services.outbox.
 outbox_enqueue: one transaction each, numbered under the stream's row lock, the relay nudge
 after each commit going to Redis db 7 where no worker listens; timed, as a side figure).
 
 Timed, in this process, each run starting from the same state (every message pending, the
 simulator emptied):
 
-- ``relay``: integration.services.relay.outbox_deliver with MES_OUTBOX_THREADS=--threads
+- ``relay``: integration.erp.services.relay.outbox_deliver with MES_OUTBOX_THREADS=--threads
   (what the deliver_outbox task runs: stream heads claimed FOR UPDATE SKIP LOCKED, each
   sent while its row is locked, threads for streams), called until nothing is left;
 - ``relay, 1 thread``: the same with MES_OUTBOX_THREADS=1 (no thread pool, one connection);
-- ``bare loop``: the same bodies (integration.services.relay.message_body, built before the
+- ``bare loop``: the same bodies (integration.erp.services.relay.message_body, built before the
   clock starts), signed at send time like the relay, POSTed with urllib one after another;
 - ``bare, N threads``: the same, the streams shared out over --threads threads, each stream
   in sequence.
@@ -151,7 +151,7 @@ def enqueue(messages: int, orders: int) -> float:
     """Write the messages through the real service, round-robin across the streams; each in
     its own transaction, as the changes they report commit one by one."""
     from integration.choices import MessageKind
-    from integration.services.outbox import outbox_enqueue
+    from integration.erp.services.outbox import outbox_enqueue
 
     streams = [f"WO-B{n:04d}" for n in range(orders)]
     started = time.perf_counter()
@@ -205,8 +205,8 @@ def run_relay(threads: int, statements: list[int]) -> tuple[float, int, int]:
     from django.db import connection, connections
 
     from integration.choices import MessageStatus
+    from integration.erp.services.relay import outbox_deliver
     from integration.models import OutboxMessage
-    from integration.services.relay import outbox_deliver
 
     settings.MES_OUTBOX_THREADS = threads
     connections.close_all()
@@ -232,7 +232,7 @@ def run_relay(threads: int, statements: list[int]) -> tuple[float, int, int]:
 
 def post_signed(url: str, body: bytes) -> int:
     """What the relay's _post does, minus the database: sign now, POST with urllib."""
-    from integration import signing
+    from integration.erp import signing
 
     timestamp = int(time.time())
     request = urllib.request.Request(
@@ -348,8 +348,8 @@ def run(args, simulator: Simulator) -> None:
 
     call_command("migrate", verbosity=0)
     migrate_seconds = time.perf_counter() - t0
+    from integration.erp.services.relay import message_body
     from integration.models import OutboxMessage
-    from integration.services.relay import message_body
 
     enqueue_seconds = enqueue(args.messages, args.orders)
     rows = list(OutboxMessage.objects.order_by("id"))

@@ -1,4 +1,4 @@
-"""The nightly WIP reconciliation (integration.services.reconciliation.reconciliation_run) of
+"""The nightly WIP reconciliation (integration.reconciliation.services.reconciliation_run) of
 --pairs order/component pairs, against one aggregate SQL query computing the same comparison.
 
     .venv/bin/python bench/reconciliation.py [--pairs 100000] [--components 10]
@@ -191,7 +191,6 @@ def seed(plan: Plan, url: str) -> dict:
     """Everything the run reads; returns ids and counts."""
     import psycopg
     from django.utils import timezone
-    from mesproject.actors import Actor
 
     from integration.choices import MessageKind, MessageStatus
     from integration.models import ErpWipLine, ErpWipSnapshot, MaterialIssueBatch, OutboxMessage
@@ -207,6 +206,7 @@ def seed(plan: Plan, url: str) -> dict:
         Warehouse,
     )
     from inventory.services import Source
+    from mesproject.actors import Actor
     from orders.choices import OrderStatus
     from orders.models import ProductionOrder
 
@@ -406,7 +406,7 @@ def baseline(url: str, snapshot_id: int) -> tuple[float, int, dict]:
     from django.conf import settings
 
     from integration.choices import OPEN_MESSAGE_STATUSES, MessageKind
-    from integration.services.reconciliation import ACTIVE_STATUSES, WIP_KINDS
+    from integration.reconciliation.services import ACTIVE_STATUSES, WIP_KINDS
 
     params = {
         "snapshot": snapshot_id,
@@ -429,7 +429,7 @@ def service_run(snapshot) -> dict:
     """reconciliation_run, timed, its statements counted, its compare phase's end noted."""
     from django.db import connection
 
-    from integration.services.reconciliation import reconciliation_run
+    from integration.reconciliation.services import reconciliation_run
 
     statements = [0]
     compared_at = [None]

@@ -228,8 +228,8 @@ def main() -> None:
     from execution.models import RawRegistration
     from execution.services.processing import registrations_process
     from integration.models import DefectReasonMapping
-    from integration.roles import roles_ensure
-    from integration.services.scale_units import scale_unit_register
+    from integration.scale_units.services import scale_unit_register
+    from mesproject.workplace.roles import roles_ensure
     from orders.models import ProductionOrder
     from tests.execution.floor import make_floor
     from tests.integration.deployments import ScaleUnitDeployment

@@ -101,7 +101,7 @@ def setup_database() -> str:
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
 
-    from integration.roles import ERP_INTEGRATION
+    from mesproject.roles import ERP_INTEGRATION
 
     call_command("migrate", verbosity=0)
     call_command("setup_roles", stdout=io.StringIO())

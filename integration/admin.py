@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.defaultfilters import truncatechars
 
+from integration.erp.services import outbox, work_orders
 from mesproject.admin import ReadOnly, ReadOnlyAdmin
 from mesproject.errors import ApplicationError
 
@@ -24,7 +25,6 @@ from .models import (
     OutboxFix,
     OutboxMessage,
 )
-from .services import outbox, work_orders
 
 
 @admin.register(Heartbeat)

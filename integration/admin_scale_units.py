@@ -4,10 +4,10 @@ reference data sent again."""
 
 from django.contrib import admin, messages
 
+from integration.scale_units import services as scale_units
 from mesproject.admin import ReadOnlyAdmin
 
 from .models import HubForward, HubLink, HubPackage, ReceivedPackage, ScaleUnit, ScaleUnitSite
-from .services import scale_units
 
 
 class ScaleUnitSiteInline(admin.TabularInline):

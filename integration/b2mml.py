@@ -25,13 +25,12 @@ from django.utils.dateparse import parse_datetime
 
 from execution.choices import JobKind, JobStatus
 from execution.models import PickingListLine, ReportAsFinishedLine, RouteCardLine
+from integration.erp.services.work_orders import WorkOrderInput
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, QUANTUM, exact, show
 from inventory.identifiers import MAX_LENGTH, IdentifierInvalid, identifier_problem
 from mesproject.errors import ApplicationError
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, Route
-
-from .services.work_orders import WorkOrderInput
 
 NAMESPACE = "http://www.mesa.org/xml/B2MML"
 MAX_BYTES = 5 * 1024 * 1024

@@ -20,12 +20,13 @@ from inventory.choices import FlushingPrinciple as FP
 from inventory.choices import ItemType, LocationKind, SourceType, Tracking
 from inventory.models import Item, Location, Site, UnitConversion, UnitOfMeasure, Warehouse
 from inventory.services import InventoryActor, Source
+from mesproject import roles
+from mesproject.workplace.roles import roles_ensure
 from orders import services as order_services
 from orders.choices import BomLinePrinciple as BP
 from orders.choices import ConsumptionSetting, ReasonKind, ResourceKind
 from orders.models import Bom, BomLine, ReasonCode, Resource, Route, RouteOperation
 
-from . import roles
 from .models import DefectReasonMapping
 
 DEMO_SITE = "BRN"
@@ -243,7 +244,7 @@ def seed_demo_plant(*, stdout=None) -> dict:
     """Create the demo plant once; returns what it made. Refuses to run twice."""
     if Site.objects.filter(code=DEMO_SITE).exists():
         return {"created": False}
-    groups = roles.roles_ensure()
+    groups = roles_ensure()
     units = {
         code: UnitOfMeasure.objects.create(code=code, name=name, decimal_places=places)
         for code, name, places in [

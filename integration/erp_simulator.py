@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from integration import signing
+from integration.erp import signing
 
 MODES = ("accept", "fail", "timeout", "reject")
 MATCH_FIELDS = ("message_type", "stream")

@@ -13,16 +13,15 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from rest_framework.authtoken.models import Token
 
-from mesproject.errors import error_body
-from mesproject.parsers import JsonRefused, json_loads
-
-from .services.idempotency import (
+from integration.erp.services.idempotency import (
     MAX_KEY_LENGTH,
     idempotency_claim,
     idempotency_complete,
     idempotency_release,
     request_fingerprint,
 )
+from mesproject.errors import error_body
+from mesproject.parsers import JsonRefused, json_loads
 
 # The header's sf-string (the IETF draft): what a log, a URL and PostgreSQL all keep intact.
 _VISIBLE_ASCII = re.compile(r"[\x20-\x7e]+")

@@ -10,8 +10,7 @@ def _no(*_args, **_kwargs) -> bool:
 
 def protect_hub_owned_admin(site: admin.AdminSite = admin.site) -> list[type]:
     from execution.models import Job
-
-    from .services.scale_units import HUB_OWNED
+    from integration.scale_units.services import HUB_OWNED
 
     protected = []
     for model in HUB_OWNED:

@@ -4,9 +4,9 @@ a posting (inventory.signals), inside the sender's transaction. Connected on the
 """
 
 from execution.signals import CHANGED
+from integration.erp.services import outbox, reversals, work_orders
+from integration.scale_units import services as scale_units
 from orders.choices import Transition
-
-from .services import outbox, reversals, scale_units, work_orders
 
 _ORDER_ENDS = (Transition.COMPLETE, Transition.CANCEL, Transition.CLOSE)
 

@@ -2,8 +2,9 @@
 
 from django.db.models import Exists, OuterRef, Q
 
+from integration.erp.services.outbox import earlier_open
+
 from .choices import MessageStatus
-from .services.outbox import earlier_open
 
 
 def dead_letters_before(*, stream, sequence):

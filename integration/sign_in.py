@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from .roles import ERP_INTEGRATION, user_has_role
+from mesproject.roles import ERP_INTEGRATION, user_has_role
 
 
 class PagesSignInForm(AuthenticationForm):

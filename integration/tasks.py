@@ -2,10 +2,11 @@
 
 from celery import shared_task
 
-from .services.idempotency import idempotency_keys_purge
+from integration.erp.services.idempotency import idempotency_keys_purge
+from integration.erp.services.outbox import material_issues_flush, relay_nudge_clear
+from integration.erp.services.relay import outbox_deliver
+
 from .services.operations import heartbeat_record
-from .services.outbox import material_issues_flush, relay_nudge_clear
-from .services.relay import outbox_deliver
 from .tasks_reconciliation import reconcile_wip_nightly, reconcile_wip_now
 
 # Celery loads integration.tasks; the reconciliation tasks live next door.
@@ -41,7 +42,7 @@ def purge_idempotency_keys() -> int:
 def sync_with_hub() -> str:
     """Scale unit, beat: take and apply the hub's packages, send the registrations queued
     (the manufacturing hub to scale unit message processor)."""
-    from .services.scale_units import hub_sync
+    from integration.scale_units.services import hub_sync
 
     return str(hub_sync())
 
@@ -49,6 +50,6 @@ def sync_with_hub() -> str:
 @shared_task(ignore_result=True)
 def send_reference_data() -> int:
     """Hub, beat (hourly): reference data that changed, to every scale unit."""
-    from .services.scale_units import packages_reference_refresh
+    from integration.scale_units.services import packages_reference_refresh
 
     return packages_reference_refresh()

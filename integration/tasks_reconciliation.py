@@ -7,9 +7,8 @@ defining module's path unless given, and re-exporting does not rename it.
 from celery import shared_task
 from django.urls import NoReverseMatch, reverse
 
+from integration.reconciliation.services import reconciliation_run, run_summary
 from mesproject.background_tasks import progress_reporter, task_recorded
-
-from .services.reconciliation import reconciliation_run, run_summary
 
 
 @shared_task(name="integration.tasks.reconcile_wip_nightly", ignore_result=True)

@@ -17,6 +17,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from integration.erp.services.work_orders import (
+    CHANGEABLE_FIELDS,
+    change_request_approve,
+    change_request_reject,
+)
 from inventory.fields import show
 from mesproject.errors import ApplicationError
 from mesproject.forms import selected_ids
@@ -24,11 +29,6 @@ from mesproject.forms import selected_ids
 from .choices import ChangeRequestStatus
 from .models import ChangeRequest, Notification
 from .services.notifications import notification_mark_read, notifications_for
-from .services.work_orders import (
-    CHANGEABLE_FIELDS,
-    change_request_approve,
-    change_request_reject,
-)
 
 PAGE_SIZE = 50
 

@@ -6,7 +6,7 @@ Server-rendered; permissions are checked here on the server: the outbox needs
 integration.view_outboxmessage to look and integration.change_outboxmessage to retry, fix
 or cancel (IT and supervisors); keys need integration.view_idempotencykey (read-only); a
 job's progress needs the permission that starting it took. Every change goes through
-integration/services/outbox.py, as the admin's actions do.
+integration/erp/services/outbox.py, as the admin's actions do.
 """
 
 import json
@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from integration.erp.services.outbox import outbox_cancel, outbox_fix, outbox_retry
 from mesproject.background_tasks import task_get
 from mesproject.errors import ApplicationError
 from mesproject.forms import selected_ids
@@ -32,7 +33,6 @@ from .choices import OPEN_MESSAGE_STATUSES, MessageStatus
 from .forms_it import FixPayloadForm, IdempotencyKeyFilter, OutboxFilter
 from .models import IdempotencyKey, OutboxMessage
 from .selectors import dead_letters_before, held, with_held
-from .services.outbox import outbox_cancel, outbox_fix, outbox_retry
 
 PAGE_SIZE = 50
 VIEW_OUTBOX = "integration.view_outboxmessage"

@@ -1,4 +1,4 @@
-"""Thin views over integration.services.scale_units."""
+"""Thin views over integration.scale_units.services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,12 +7,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from integration.scale_units import services as scale_units
 from mesproject.errors import ApplicationError
 from orders.services import Actor
 
 from .choices import ForwardStatus, PackageStatus
 from .models import HubForward, ReceivedPackage
-from .services import scale_units
 
 VIEW_UNITS = "integration.view_scaleunit"
 VIEW_PACKAGES = "integration.view_receivedpackage"

@@ -17,7 +17,7 @@ ANONYMOUS = "anon"
 SCALE_UNIT = "scale-unit"
 TERMINAL = "terminal"
 OTHER = "user"
-# The role groups with a rate of their own, first match wins (integration/roles.py).
+# The role groups with a rate of their own, first match wins (mesproject/roles.py).
 GROUP_ROLES = ("erp-integration", "operator")
 
 

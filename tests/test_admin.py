@@ -22,7 +22,6 @@ from django_celery_beat.models import (
     PeriodicTask,
     SolarSchedule,
 )
-from mesproject.actors import Actor
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from execution.choices import JobStatus
@@ -46,12 +45,13 @@ from execution.models import (
 from execution.services import order_lifecycle
 from execution.services.attendance import attendance_day_calculate
 from integration.models import Heartbeat, HubForward, HubPackage, ReceivedPackage
-from integration.roles import roles_ensure
-from integration.services.scale_units import hub_link, scale_unit_register
+from integration.scale_units.services import hub_link, scale_unit_register
 from inventory import services as inventory_services
 from inventory.choices import SourceType, Tracking
 from inventory.models import Reservation, UnitConversion
 from inventory.services import Source
+from mesproject.actors import Actor
+from mesproject.workplace.roles import roles_ensure
 from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder, ProductionOrderMaterial
 from tests.execution.floor import make_floor
@@ -135,20 +135,20 @@ def _attendance_day(ctx):
 
 
 def _wip_snapshot(ctx, user=None):
-    from integration.services.reconciliation import erp_wip_snapshot_receive
+    from integration.reconciliation.services import erp_wip_snapshot_receive
 
     lines = [{"wo_id": "WO-1", "component_part": "P-1", "quantity": "2"}]
     return erp_wip_snapshot_receive(as_of=timezone.now(), lines=lines, user=user)
 
 
 def _reconciliation_run(ctx):
-    from integration.services.reconciliation import reconciliation_run
+    from integration.reconciliation.services import reconciliation_run
 
     return reconciliation_run(trigger="command", actor_label="test", snapshot=_wip_snapshot(ctx))
 
 
 def _dead_letter(ctx):
-    from integration.services import outbox
+    from integration.erp.services import outbox
 
     message = outbox.outbox_enqueue(stream="WO-1", kind="scrap", payload={"wo_id": "WO-1"})
     outbox.dead_letter(message, "rejected by the ERP", now=timezone.now())
@@ -156,14 +156,14 @@ def _dead_letter(ctx):
 
 
 def _change_request(ctx):
-    from integration.services.work_orders import work_order_change
+    from integration.erp.services.work_orders import work_order_change
 
     order = advance_order(make_order(), S.IN_PROGRESS)
     return work_order_change(order=order, changes={"qty_target": 20}, actor=Actor(process="erp"))[1]
 
 
 def _idempotency_key(ctx):
-    from integration.services.idempotency import idempotency_claim
+    from integration.erp.services.idempotency import idempotency_claim
 
     return idempotency_claim(
         user=ctx["admin"], key="k-1", fingerprint="f", method="POST", path="/api/v1/x/"
@@ -188,7 +188,7 @@ def _issue_batch(ctx):
 
 
 def _force_close(ctx):
-    from integration.services.work_orders import work_order_close
+    from integration.erp.services.work_orders import work_order_close
 
     # A unit at operation 10 keeps the force close waiting.
     floor = make_floor()

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.urls import reverse
 
-from integration.roles import ERP_INTEGRATION, OPERATOR
+from mesproject.roles import ERP_INTEGRATION, OPERATOR
 from tests.api import new_key, token_client
 from tests.integration.helpers import role_user
 

@@ -1,8 +1,7 @@
 from rest_framework.permissions import BasePermission
 
 from mesproject.errors import Forbidden
-
-from ..roles import ERP_INTEGRATION, user_has_role
+from mesproject.roles import ERP_INTEGRATION, user_has_role
 
 
 class HasPerms(BasePermission):

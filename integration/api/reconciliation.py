@@ -6,8 +6,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integration.reconciliation.services import erp_wip_snapshot_receive
+
 from ..models import ErpWipSnapshot
-from ..services.reconciliation import erp_wip_snapshot_receive
 from .permissions import HasPerms
 
 

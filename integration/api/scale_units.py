@@ -7,9 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integration.scale_units.services import packages_take
 from mesproject.errors import ApplicationError
-
-from ..services.scale_units import packages_take
 
 PAGE = 50
 

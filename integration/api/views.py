@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from execution.selectors import order_genealogy
+from integration.erp.services import master_data, work_orders
 from inventory.fields import show
 from inventory.identifiers import identifier_check
 from inventory.selectors import order_as_built
@@ -17,7 +18,6 @@ from mesproject.errors import ErrorSerializer
 from orders.models import ProductionOrder
 from orders.services import Actor
 
-from ..services import master_data, work_orders
 from . import serializers as s
 from .permissions import HasPerms
 

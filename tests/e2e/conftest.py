@@ -92,7 +92,8 @@ def user_with_role(role: str, username: str | None = None, **extra):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from integration.roles import STAFF_ROLES, roles_ensure
+    from mesproject.roles import STAFF_ROLES
+    from mesproject.workplace.roles import roles_ensure
 
     roles_ensure()
     user = get_user_model().objects.create_user(

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from integration.roles import SUPERVISOR
+from mesproject.roles import SUPERVISOR
 from orders.choices import ConsumptionSetting, ReasonKind
 from orders.models import ReasonCode
 from tests.execution.floor import make_floor

@@ -9,11 +9,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from integration.choices import MessageKind, MessageStatus
+from integration.erp.services import outbox
+from integration.erp.services.relay import outbox_deliver
 from integration.models import OutboxMessage
-from integration.roles import IT
-from integration.services import outbox
-from integration.services.reconciliation import erp_wip_snapshot_receive
-from integration.services.relay import outbox_deliver
+from integration.reconciliation.services import erp_wip_snapshot_receive
+from mesproject.roles import IT
 from tests.factories import make_order, make_releasable_product
 from tests.integration import conftest as erp_fixtures
 from tests.integration.helpers import create_body, erp_client

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from integration.roles import PLANNER
+from mesproject.roles import PLANNER
 from orders.models import ProductionOrder
 from tests.execution.floor import make_floor
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from execution.choices import RegistrationStatus
-from integration.roles import SUPERVISOR
+from mesproject.roles import SUPERVISOR
 from tests.execution.test_processing_log import Scenario
 from tests.test_celery_worker import start_worker
 

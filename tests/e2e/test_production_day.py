@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from execution.choices import AttendanceStatus, RegistrationStatus
 from execution.models import AttendanceDay, RawRegistration
 from execution.services.terminal import worker_set_pin
-from integration.roles import OPERATOR, PLANNER, SUPERVISOR
+from mesproject.roles import OPERATOR, PLANNER, SUPERVISOR
 from orders.choices import ConsumptionSetting, OrderStatus
 from orders.models import ProductionOrder
 from tests.execution.floor import make_floor

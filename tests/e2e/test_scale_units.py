@@ -12,8 +12,9 @@ from playwright.sync_api import expect
 from execution.models import Job
 from integration.choices import PackageStatus
 from integration.models import HubForward, ReceivedPackage
-from integration.roles import IT, SUPERVISOR, roles_ensure
-from integration.services.scale_units import scale_unit_register
+from integration.scale_units.services import scale_unit_register
+from mesproject.roles import IT, SUPERVISOR
+from mesproject.workplace.roles import roles_ensure
 from tests.execution.floor import make_floor
 
 from .conftest import screenshot, sign_in, user_with_role

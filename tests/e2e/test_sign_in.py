@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from integration.roles import IT, SUPERVISOR
 from integration.services.notifications import notify
+from mesproject.roles import IT, SUPERVISOR
 
 from .conftest import screenshot, sign_in, user_with_role
 

@@ -7,14 +7,14 @@ from decimal import Decimal as D
 
 import pytest
 from django.utils import timezone
-from mesproject.actors import Actor
 from playwright.sync_api import expect
 
 from execution.choices import AttendanceStatus
 from execution.models import AttendanceDay, Job
 from execution.services.attendance import attendance_day_calculate
-from integration.roles import SUPERVISOR
-from integration.services.work_orders import work_order_change
+from integration.erp.services.work_orders import work_order_change
+from mesproject.actors import Actor
+from mesproject.roles import SUPERVISOR
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from tests.execution.floor import make_floor

@@ -11,8 +11,8 @@ from execution.choices import RegistrationStatus
 from execution.models import RawRegistration, ReportAsFinishedLine, RouteCardLine
 from execution.services.processing import registrations_process
 from execution.services.terminal import worker_set_pin
-from integration.roles import OPERATOR
 from inventory.choices import Tracking
+from mesproject.roles import OPERATOR
 from orders.choices import ConsumptionSetting
 from tests.execution.floor import make_floor
 from tests.orders.helpers import reload

@@ -15,7 +15,6 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Sum
 from django.urls import reverse
-from mesproject.actors import Actor
 
 from execution.choices import JobStatus, ProcessingOutcome, RegistrationKind, RegistrationStatus
 from execution.models import (
@@ -30,12 +29,14 @@ from execution.services.corrections import registration_correct
 from execution.services.order_lifecycle import order_transition
 from integration.choices import MessageKind
 from integration.models import DefectReasonMapping, OutboxMessage
-from integration.roles import PLANNER, SUPERVISOR, roles_ensure
 from inventory import services as inventory_services
 from inventory.choices import SourceType, TransactionKind
 from inventory.models import InventoryTransaction, OnHand
 from inventory.services import Source
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError, NotAllowed
+from mesproject.roles import PLANNER, SUPERVISOR
+from mesproject.workplace.roles import roles_ensure
 from orders.choices import OrderStatus, Transition
 from tests.execution.floor import make_floor
 from tests.pages import assert_constant_queries

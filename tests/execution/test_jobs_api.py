@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 
 from execution.models import Job
 from execution.services.limits import job_limits, jobs_limits
-from integration.roles import OPERATOR, SUPERVISOR, roles_ensure
+from mesproject.roles import OPERATOR, SUPERVISOR
+from mesproject.workplace.roles import roles_ensure
 from tests.api import openapi_schema, response_codes, token_client
 from tests.pages import assert_constant_queries
 

@@ -22,7 +22,8 @@ from django.urls import reverse
 
 from execution.choices import ProcessingOutcome, RegistrationKind, RegistrationStatus
 from execution.models import RawRegistration
-from integration.roles import OPERATOR, PLANNER, SUPERVISOR, roles_ensure
+from mesproject.roles import OPERATOR, PLANNER, SUPERVISOR
+from mesproject.workplace.roles import roles_ensure
 from tests.execution.floor import make_floor
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,9 @@ from rest_framework.test import APIClient
 from execution.choices import JobKind, RegistrationStatus
 from execution.models import Job, RawRegistration
 from execution.services import order_lifecycle
-from integration.roles import OPERATOR, roles_ensure
 from mesproject.errors import NotAllowed
+from mesproject.roles import OPERATOR
+from mesproject.workplace.roles import roles_ensure
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from tests.api import new_key, openapi_schema, token_client

@@ -23,9 +23,10 @@ from execution.services.terminal import (
     worker_check_pin,
     worker_set_pin,
 )
-from integration.roles import OPERATOR, roles_ensure
-from integration.services import scale_units
+from integration.scale_units import services as scale_units
 from mesproject.errors import NotAllowed
+from mesproject.roles import OPERATOR
+from mesproject.workplace.roles import roles_ensure
 from tests.api import token_client
 from tests.execution.floor import make_floor
 from tests.integration.helpers import role_user

@@ -130,7 +130,7 @@ class ScaleUnitDeployment:
             "from django.contrib.auth import get_user_model;"
             "from django.contrib.auth.models import Group;"
             "from rest_framework.authtoken.models import Token;"
-            "from integration.roles import roles_ensure;"
+            "from mesproject.workplace.roles import roles_ensure;"
             "g = roles_ensure();"
             "u = get_user_model().objects.create_user('line-supervisor', password="
             f"'{SU_PASSWORD}');"

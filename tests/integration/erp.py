@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 
-from integration.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_header
+from integration.erp.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_header
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,8 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from integration.roles import ERP_INTEGRATION, OPERATOR, SUPERVISOR, roles_ensure
+from mesproject.roles import ERP_INTEGRATION, OPERATOR, SUPERVISOR
+from mesproject.workplace.roles import roles_ensure
 from tests.api import token_client
 
 

@@ -23,7 +23,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from mesproject.actors import Actor
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS
 from schemathesis.core.parameters import ParameterLocation
@@ -31,10 +30,12 @@ from schemathesis.core.parameters import ParameterLocation
 from execution.choices import RegistrationKind
 from execution.models import Job, PayAgreement, Worker
 from execution.services.registrations import RegistrationInput, registration_accept
-from integration.roles import ERP_INTEGRATION, OPERATOR, SUPERVISOR, roles_ensure
 from inventory import services as inventory
 from inventory.choices import SourceType
 from inventory.models import InventoryTransaction, OnHand, Reservation
+from mesproject.actors import Actor
+from mesproject.roles import ERP_INTEGRATION, OPERATOR, SUPERVISOR
+from mesproject.workplace.roles import roles_ensure
 from mesproject.wsgi import application
 from orders.choices import OrderStatus
 from tests.factories import LocationFactory, advance_order, make_order, make_releasable_product

@@ -22,9 +22,9 @@ import integration
 from execution.models import PickingListLine, RawRegistration, ReportAsFinishedLine, RouteCardLine
 from execution.services import order_lifecycle
 from integration.b2mml import schedule_parse
-from integration.roles import ERP_INTEGRATION
 from inventory.choices import Tracking
 from mesproject.errors import ApplicationError
+from mesproject.roles import ERP_INTEGRATION
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from tests.api import new_key, token_client

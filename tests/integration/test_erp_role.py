@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from integration.roles import ERP_INTEGRATION, PLANNER, SUPERVISOR
+from mesproject.roles import ERP_INTEGRATION, PLANNER, SUPERVISOR
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from tests.api import new_key, token_client

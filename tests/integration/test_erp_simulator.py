@@ -10,7 +10,7 @@ import uuid
 import pytest
 from django.core.management import CommandError, call_command
 
-from integration import signing
+from integration.erp import signing
 from integration.management.commands import erp_simulator as command
 
 

@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 
 from execution.models import RawRegistration
 from integration.models import IdempotencyKey
-from integration.roles import OPERATOR
-from integration.services import scale_units
+from integration.scale_units import services as scale_units
 from inventory.models import Item
+from mesproject.roles import OPERATOR
 from orders.models import Bom, ProductionOrder, Route
 from tests.api import new_key, token_client
 from tests.execution.floor import make_floor

@@ -6,19 +6,19 @@ from decimal import Decimal as D
 
 import pytest
 from django.db.models import Sum
-from mesproject.actors import Actor
 
 from execution.models import PickingListLine
 from execution.services.order_lifecycle import order_transition
 from integration.choices import MessageKind, MessageStatus
+from integration.erp.services import outbox
+from integration.erp.services.outbox import material_issues_flush, outbox_cancel, outbox_retry
 from integration.models import DefectReasonMapping, MaterialIssueBatch, Notification, OutboxMessage
-from integration.roles import IT
-from integration.services import outbox
-from integration.services.outbox import material_issues_flush, outbox_cancel, outbox_retry
 from inventory import services as inventory_services
 from inventory.choices import SourceType
 from inventory.services import Source
+from mesproject.actors import Actor
 from mesproject.errors import NotAllowed
+from mesproject.roles import IT
 from orders.choices import Transition
 from tests.execution.floor import make_floor
 

@@ -21,11 +21,11 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from mesproject.actors import Actor
 from rest_framework.test import APIClient
 
 from integration.admin_reconciliation import RUN_NOW, ReconciliationRunAdmin
 from integration.choices import MessageKind, MessageStatus, NotificationKind, RunStatus
+from integration.erp.services.outbox import material_issues_flush
 from integration.models import (
     ErpWipLine,
     ErpWipSnapshot,
@@ -35,9 +35,7 @@ from integration.models import (
     ReconciliationRun,
     ReconciliationVariance,
 )
-from integration.roles import ERP_INTEGRATION
-from integration.services.outbox import material_issues_flush
-from integration.services.reconciliation import (
+from integration.reconciliation.services import (
     NO_SNAPSHOT,
     erp_wip_snapshot_receive,
     reconciliation_run,
@@ -53,7 +51,9 @@ from inventory.services import (
     inventory_issue_many,
     inventory_receive,
 )
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
+from mesproject.roles import ERP_INTEGRATION
 from orders.choices import OrderStatus
 from tests.api import new_key, token_client
 from tests.factories import (

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from integration.choices import MessageKind, MessageStatus
+from integration.erp.services import outbox
+from integration.erp.services.relay import outbox_deliver, outbox_deliver_one
 from integration.models import Notification, OutboxMessage
-from integration.services import outbox
-from integration.services.relay import outbox_deliver, outbox_deliver_one
 from integration.tasks import deliver_outbox
 from tests.factories import make_order, make_releasable_product
 from tests.test_celery_worker import start_worker

@@ -15,7 +15,6 @@ from decimal import Decimal as D
 
 import pytest
 from django.db.models import Count, Sum
-from mesproject.actors import Actor
 
 from execution.choices import ProcessingOutcome, RegistrationStatus
 from execution.models import (
@@ -28,11 +27,12 @@ from execution.models import (
 from execution.services.attendance import attendance_figures
 from execution.services.order_lifecycle import order_cancel, order_transition
 from execution.services.processing import registrations_process
+from integration.erp.services.work_orders import work_order_close
 from integration.models import ScaleUnit
-from integration.roles import roles_ensure
-from integration.services.scale_units import scale_unit_register
-from integration.services.work_orders import work_order_close
+from integration.scale_units.services import scale_unit_register
 from inventory.models import OnHand
+from mesproject.actors import Actor
+from mesproject.workplace.roles import roles_ensure
 from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder
 from tests.api import new_key

@@ -19,7 +19,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from mesproject.actors import Actor
 
 from execution.models import AbsenceCode, AttendanceDay, Job, Worker
 from execution.services.attendance import attendance_day_approve
@@ -31,9 +30,10 @@ from execution.services.order_changes import (
 from execution.services.order_lifecycle import order_cancel, order_release
 from integration.choices import ForwardStatus, PackageKind, PackageStatus
 from integration.models import HubForward, HubLink, HubPackage, ReceivedPackage, ScaleUnit
-from integration.roles import IT, OPERATOR, SUPERVISOR
-from integration.services import scale_units
+from integration.scale_units import services as scale_units
+from mesproject.actors import Actor
 from mesproject.errors import NotAllowed
+from mesproject.roles import IT, OPERATOR, SUPERVISOR
 from orders.services import production_order_create as order_create
 from tests.api import token_client
 from tests.execution.floor import make_floor

@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from execution.services.order_lifecycle import order_record_quantities, order_release
 from integration.choices import ChangeRequestStatus
+from integration.erp.services.work_orders import change_request_approve
 from integration.models import ChangeRequest, Notification
-from integration.roles import SUPERVISOR
-from integration.services.work_orders import change_request_approve
 from inventory.models import Reservation
+from mesproject.roles import SUPERVISOR
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from tests.api import new_key, openapi_schema, response_codes
@@ -372,8 +372,8 @@ def test_a_key_in_flight_is_409_and_an_abandoned_one_is_taken_over(erp, product,
 
     from django.utils import timezone
 
+    from integration.erp.services.idempotency import idempotency_claim, request_fingerprint
     from integration.models import IdempotencyKey
-    from integration.services.idempotency import idempotency_claim, request_fingerprint
 
     body = create_body(product, "WO-37")
     user = _token_user(erp)
@@ -413,8 +413,8 @@ def test_expired_keys_are_purged_and_then_free(erp, product, settings):
 
     from django.utils import timezone
 
+    from integration.erp.services.idempotency import idempotency_keys_purge
     from integration.models import IdempotencyKey
-    from integration.services.idempotency import idempotency_keys_purge
 
     key = {"Idempotency-Key": "old-key"}
     erp.post(CREATE, create_body(product, "WO-38"), format="json", headers=key)

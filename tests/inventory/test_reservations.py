@@ -228,7 +228,7 @@ def test_reserving_twice_changes_nothing(product, site):
 def _planner(client):
     from django.http import HttpRequest
 
-    from integration.roles import PLANNER
+    from mesproject.roles import PLANNER
     from tests.e2e.conftest import PASSWORD, user_with_role
 
     user_with_role(PLANNER, "paula")

@@ -17,7 +17,8 @@ from django.utils import timezone
 from execution import selectors_dashboard as dashboard
 from execution.choices import JobKind, RegistrationKind, RegistrationStatus
 from execution.models import Job, RawRegistration, ReportAsFinishedLine, RouteCardLine
-from integration.roles import IT, OPERATOR, PLANNER, SUPERVISOR, roles_ensure
+from mesproject.roles import IT, OPERATOR, PLANNER, SUPERVISOR
+from mesproject.workplace.roles import roles_ensure
 from orders.choices import ConsumptionSetting, OrderStatus, ReasonKind
 from orders.models import ProductionOrder, ReasonCode
 from tests.execution.floor import DAY, make_floor

@@ -2,7 +2,7 @@
 order's messages fragment, idempotency keys, the reconciliation runs, and the progress page
 of long jobs (with a real Celery worker for "Process pending now").
 
-Messages are written and dead-lettered through integration.services.outbox, as the relay
+Messages are written and dead-lettered through integration.erp.services.outbox, as the relay
 does; the query-count tests add volume rows directly, since how a row was made does not
 change what reading it costs.
 """
@@ -24,6 +24,7 @@ from execution.choices import RegistrationStatus
 from execution.models import RawRegistration
 from execution.services.processing import registrations_process
 from integration.choices import KeyState, MessageKind, MessageStatus, NotificationKind
+from integration.erp.services import outbox
 from integration.models import (
     Heartbeat,
     IdempotencyKey,
@@ -31,14 +32,13 @@ from integration.models import (
     OutboxMessage,
     ReconciliationRun,
 )
-from integration.roles import IT, OPERATOR, PLANNER, SUPERVISOR
-from integration.services import outbox
-from integration.services.reconciliation import erp_wip_snapshot_receive, reconciliation_run
+from integration.reconciliation.services import erp_wip_snapshot_receive, reconciliation_run
 from integration.tasks import record_heartbeat
 from integration.tasks_reconciliation import reconcile_wip_now
 from inventory.models import InventoryTransaction
 from mesproject.background_tasks import task_recorded, task_start
 from mesproject.models import BackgroundTask
+from mesproject.roles import IT, OPERATOR, PLANNER, SUPERVISOR
 from tests.execution.floor import make_floor
 from tests.factories import make_order, make_releasable_product
 from tests.integration.helpers import create_body, erp_client, role_user

@@ -8,7 +8,7 @@ from django.urls import reverse
 from execution.models import AttendanceDay
 from integration.choices import MessageStatus
 from integration.models import OutboxMessage
-from integration.roles import IT, SUPERVISOR
+from mesproject.roles import IT, SUPERVISOR
 from tests.integration.helpers import role_user
 
 from .test_it import Stream

@@ -31,9 +31,9 @@ from execution.models import (
     ReportAsFinishedLine,
     RouteCardLine,
 )
-from integration.roles import OPERATOR, PLANNER, SUPERVISOR
 from inventory.choices import SourceType, TransactionKind
 from inventory.models import InventoryTransaction
+from mesproject.roles import OPERATOR, PLANNER, SUPERVISOR
 from orders.choices import OrderStatus
 from orders.models import OrderTransitionLog, ProductionOrder, ProductionOrderMaterial
 from tests.e2e.conftest import PASSWORD, user_with_role

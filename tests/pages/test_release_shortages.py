@@ -15,13 +15,13 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from mesproject.actors import Actor
 
 from execution.selectors import order_release_shortages, release_shortages_to_confirm
-from integration.roles import PLANNER
 from inventory.choices import SourceType
 from inventory.models import Location, Reservation
 from inventory.services import Source, inventory_receive
+from mesproject.actors import Actor
+from mesproject.roles import PLANNER
 from orders.choices import OrderStatus
 from orders.models import OrderTransitionLog, ProductionOrder
 from tests.e2e.conftest import user_with_role

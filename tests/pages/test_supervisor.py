@@ -15,7 +15,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
-from mesproject.actors import Actor
 
 from execution import selectors_dashboard as dashboard
 from execution.choices import AttendanceStatus, JobKind, JobStatus, RegistrationKind
@@ -24,10 +23,12 @@ from execution.services.attendance import attendance_day_calculate
 from execution.services.jobs import job_plan_move
 from execution.services.order_lifecycle import order_record_quantities
 from integration.choices import ChangeRequestStatus
+from integration.erp.services.work_orders import work_order_change
 from integration.models import ChangeRequest, Notification
-from integration.roles import IT, OPERATOR, PLANNER, SUPERVISOR, roles_ensure
-from integration.services.work_orders import work_order_change
+from mesproject.actors import Actor
 from mesproject.errors import NotAllowed
+from mesproject.roles import IT, OPERATOR, PLANNER, SUPERVISOR
+from mesproject.workplace.roles import roles_ensure
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from tests.execution.floor import make_floor

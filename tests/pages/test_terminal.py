@@ -26,9 +26,10 @@ from execution.services.terminal import (
     worker_set_pin,
 )
 from execution.views_terminal import WORKER_KEY
-from integration.roles import OPERATOR, PLANNER, roles_ensure
 from inventory.choices import Tracking
 from mesproject.errors import ApplicationError, NotAllowed
+from mesproject.roles import OPERATOR, PLANNER
+from mesproject.workplace.roles import roles_ensure
 from orders.choices import ReasonKind
 from orders.models import ReasonCode
 from tests.execution.floor import make_floor

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from integration.models import ErpWipSnapshot
-from integration.services.reconciliation import reconciliation_run, run_summary
+from integration.reconciliation.services import reconciliation_run, run_summary
 
 
 class Command(BaseCommand):

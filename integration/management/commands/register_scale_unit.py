@@ -3,11 +3,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from integration.scale_units.services import scale_unit_register
 from inventory.models import Site
 from mesproject.deployment import is_scale_unit
 from mesproject.errors import ApplicationError
-
-from ...services.scale_units import scale_unit_register
 
 
 class Command(BaseCommand):

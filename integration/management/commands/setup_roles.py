@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from integration.roles import roles_ensure
+from mesproject.workplace.roles import roles_ensure
 
 
 class Command(BaseCommand):

@@ -3,9 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from execution.services.processing import registrations_process
+from integration.scale_units.services import backlog, hub_sync
 from mesproject.deployment import is_scale_unit
-
-from ...services.scale_units import backlog, hub_sync
 
 
 class Command(BaseCommand):

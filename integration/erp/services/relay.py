@@ -16,11 +16,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .. import signing
-from ..choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus
-from ..http import http_call
-from ..models import OutboxMessage
-from .outbox import (
+from integration.choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus
+from integration.erp import signing
+from integration.erp.services.outbox import (
     UnmappedDefect,
     dead_letter,
     deliverable_heads,
@@ -28,6 +26,8 @@ from .outbox import (
     map_defect,
     retry_delay,
 )
+from integration.http import http_call
+from integration.models import OutboxMessage
 
 # Statuses that mean "try again later" rather than "the ERP refuses this message".
 TRANSIENT = {408, 425, 429}

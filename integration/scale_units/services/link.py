@@ -23,12 +23,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integration.choices import ForwardStatus, PackageStatus
+from integration.http import http_call
+from integration.models import HubForward, HubLink, ReceivedPackage
+from integration.scale_units.services.edge import ApplySummary, packages_apply
 from mesproject.errors import NotAllowed
-
-from ...choices import ForwardStatus, PackageStatus
-from ...http import http_call
-from ...models import HubForward, HubLink, ReceivedPackage
-from .edge import ApplySummary, packages_apply
 
 logger = logging.getLogger(__name__)
 

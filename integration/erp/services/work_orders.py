@@ -19,19 +19,18 @@ from execution.choices import JobKind, LogbookKind, RegistrationStatus
 from execution.models import Job, LogbookEntry, RawRegistration, ReportAsFinishedLine
 from execution.services import order_lifecycle
 from execution.services.order_changes import order_change, order_change_quantity
+from integration.choices import ChangeRequestStatus, CloseMode, NotificationKind
+from integration.models import ChangeRequest, ForceCloseRequest
+from integration.scale_units import services as scale_units
+from integration.services.notifications import notify
 from inventory.fields import show
 from inventory.models import Item, Site
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
+from mesproject.roles import SUPERVISOR
 from orders import services as order_services
 from orders.choices import OrderStatus, Transition
 from orders.models import Bom, ProductionOrder, Route
 from orders.services import Actor
-
-from ..choices import ChangeRequestStatus, CloseMode, NotificationKind
-from ..models import ChangeRequest, ForceCloseRequest
-from ..roles import SUPERVISOR
-from . import scale_units
-from .notifications import notify
 
 # "Running on the floor": a change would disrupt the line, so a supervisor decides.
 RUNNING = (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)

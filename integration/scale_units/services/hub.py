@@ -34,16 +34,15 @@ from execution.models import (
     Terminal,
     Worker,
 )
+from integration.choices import PackageKind
+from integration.models import HubPackage, ScaleUnit, ScaleUnitSite
+from integration.scale_units.services.common import HUB_OWNED, RUNNING
 from inventory.models import Location, Site, UnitOfMeasure, Warehouse
 from mesproject.deployment import is_scale_unit
 from mesproject.errors import ApplicationError, NotAllowed
+from mesproject.roles import OPERATOR
 from orders.choices import OrderStatus, Transition
 from orders.models import ProductionOrder, ReasonCode, Resource
-
-from ...choices import PackageKind
-from ...models import HubPackage, ScaleUnit, ScaleUnitSite
-from ...roles import OPERATOR
-from .common import HUB_OWNED, RUNNING
 
 _RANK = {model: rank for rank, model in enumerate(HUB_OWNED)}
 # The transitions a scale unit hears of; the automatic ones it works out itself.

@@ -1,4 +1,4 @@
-"""The product's roles as Django groups, and what each may do in the admin.
+"""What each role (mesproject/roles.py) may do: its Django group and the group's permissions.
 
 Permissions are model permissions (`app_label.action_model`); the pages of later issues check
 the same groups on the server.
@@ -7,11 +7,7 @@ the same groups on the server.
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-PLANNER = "planner"
-SUPERVISOR = "supervisor"
-OPERATOR = "operator"
-ERP_INTEGRATION = "erp-integration"
-IT = "it"
+from mesproject.roles import ERP_INTEGRATION, IT, OPERATOR, PLANNER, SUPERVISOR
 
 _MASTER_DATA = {
     "inventory": ["unitofmeasure", "unitconversion", "item", "site", "warehouse", "location"],
@@ -106,21 +102,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         ),
     ],
 }
-
-# Roles that work in the admin (the others use the terminal or the API).
-STAFF_ROLES = {PLANNER, SUPERVISOR, IT}
-
-
-def user_has_role(user, role: str) -> bool:
-    """Whether the user is in the role's group (a superuser is in no role by default: the
-    ERP API and the page sign-in ask for the group itself)."""
-    if not (user and user.is_authenticated):
-        return False
-    cached = getattr(user, "_mes_roles", None)
-    if cached is None:
-        # One query per request, whatever the number of checks.
-        cached = user._mes_roles = frozenset(user.groups.values_list("name", flat=True))
-    return role in cached
 
 
 @transaction.atomic

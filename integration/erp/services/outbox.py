@@ -16,23 +16,22 @@ from django.utils import timezone
 
 from execution.choices import RegistrationKind
 from execution.models import ReportAsFinishedLine, RouteCardLine
-from inventory.choices import TransactionKind
-from inventory.fields import show
-from mesproject.errors import NotAllowed
-from mesproject.nudge import nudge, nudge_clear
-from orders.models import ProductionOrder
-
-from ..choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus, NotificationKind
-from ..models import (
+from integration.choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus, NotificationKind
+from integration.erp.services.work_orders import unfinished_quantity
+from integration.models import (
     DefectReasonMapping,
     MaterialIssueBatch,
     OutboxFix,
     OutboxMessage,
     OutboxStream,
 )
-from ..roles import IT, SUPERVISOR
-from .notifications import notify
-from .work_orders import unfinished_quantity
+from integration.services.notifications import notify
+from inventory.choices import TransactionKind
+from inventory.fields import show
+from mesproject.errors import NotAllowed
+from mesproject.nudge import nudge, nudge_clear
+from mesproject.roles import IT, SUPERVISOR
+from orders.models import ProductionOrder
 
 PAYROLL_STREAM = "payroll"
 

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..choices import KeyState
-from ..models import IdempotencyKey
+from integration.choices import KeyState
+from integration.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
 

@@ -8,12 +8,12 @@
 - link.py: the scale unit's HTTP calls to the hub, the sync round and the link's state;
 - common.py: the hub-owned models and the running statuses both sides use.
 
-Every public name is re-exported here, so `scale_units.X` and `from ...scale_units import X`
-work as they did when this was one module.
+Every public name is re-exported here, so callers write `scale_units.X` (with
+`from integration.scale_units import services as scale_units`) or import X from here.
 """
 
-from .common import HUB_OWNED, RUNNING
-from .edge import (
+from integration.scale_units.services.common import HUB_OWNED, RUNNING
+from integration.scale_units.services.edge import (
     HUB_STATUSES,
     ORDER_HUB_FIELDS,
     SYNC_ACTOR,
@@ -26,7 +26,7 @@ from .edge import (
     packages_apply,
     registration_payload,
 )
-from .hub import (
+from integration.scale_units.services.hub import (
     SENT_TRANSITIONS,
     Registered,
     order_package_effect,
@@ -39,7 +39,7 @@ from .hub import (
     scale_unit_register,
     scale_units_status,
 )
-from .link import (
+from integration.scale_units.services.link import (
     SYNC_LOCK,
     ForwardSummary,
     HubUnreachable,

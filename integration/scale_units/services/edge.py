@@ -17,15 +17,14 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from execution.models import Job, LogbookEntry, RawRegistration
+from integration.choices import PackageStatus
+from integration.models import HubForward, ReceivedPackage
+from integration.scale_units.services.common import RUNNING
 from mesproject.deployment import is_scale_unit
 from mesproject.errors import ApplicationError, NotAllowed
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from orders.services import Actor
-
-from ...choices import PackageStatus
-from ...models import HubForward, ReceivedPackage
-from .common import RUNNING
 
 # Order fields the hub decides; the quantities reported and the running status are the
 # floor's (the scale unit's registrations reach the hub later).

@@ -21,6 +21,16 @@ from django.db.models import Max, Prefetch, Subquery, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from integration.choices import OPEN_MESSAGE_STATUSES, MessageKind, NotificationKind, RunStatus
+from integration.models import (
+    ErpWipLine,
+    ErpWipSnapshot,
+    MaterialIssueBatch,
+    Notification,
+    OutboxMessage,
+    ReconciliationRun,
+    ReconciliationVariance,
+)
 from inventory.choices import SourceType, Tracking, TransactionKind
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, QUANTUM, ZERO, exact, show
 from inventory.models import InventoryTransaction, Item, Location, Lot, UnitOfMeasure
@@ -35,20 +45,9 @@ from inventory.services import (
 )
 from mesproject.errors import ApplicationError, MissingMasterData
 from mesproject.locks import lock_row
+from mesproject.roles import IT, SUPERVISOR
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder, RouteOperation
-
-from ..choices import OPEN_MESSAGE_STATUSES, MessageKind, NotificationKind, RunStatus
-from ..models import (
-    ErpWipLine,
-    ErpWipSnapshot,
-    MaterialIssueBatch,
-    Notification,
-    OutboxMessage,
-    ReconciliationRun,
-    ReconciliationVariance,
-)
-from ..roles import IT, SUPERVISOR
 
 BATCH_SIZE = 5000
 PROGRESS_EVERY = 5000

@@ -15,12 +15,16 @@ from decimal import Decimal
 
 from execution.choices import RegistrationKind
 from execution.models import RawRegistration, ReportAsFinishedLine, RouteCardLine
+from integration.choices import MessageKind, MessageStatus
+from integration.erp.services.outbox import (
+    _enqueue_scrap,
+    _location_id,
+    material_issues_flush,
+    outbox_enqueue,
+)
+from integration.models import OutboxMessage
 from inventory.fields import show
 from orders.models import ProductionOrder
-
-from ..choices import MessageKind, MessageStatus
-from ..models import OutboxMessage
-from .outbox import _enqueue_scrap, _location_id, material_issues_flush, outbox_enqueue
 
 
 def _originals(registration: RawRegistration) -> dict[str, OutboxMessage]:

@@ -1,0 +1,1 @@
+"""The rules of the ERP contract, one module per subject."""

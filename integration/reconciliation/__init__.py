@@ -1,0 +1,1 @@
+"""The nightly WIP reconciliation against the ERP (docs/integration.md)."""

@@ -1,0 +1,1 @@
+"""Hub and scale units (docs/scale_units.md): services, pages, admin and tasks."""
