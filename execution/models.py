@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from inventory.fields import QuantityField
@@ -169,7 +170,7 @@ class Job(models.Model):
         return f"{self.order.number}/{self.operation_number} {self.get_kind_display()}"
 
 
-class RawRegistration(models.Model):
+class RawRegistration(FSMModelMixin, models.Model):
     """One shop-floor registration, stored as posted and answered at once; the processor turns
     it into journals later. One model for every kind (RegistrationKind).
 
@@ -180,8 +181,11 @@ class RawRegistration(models.Model):
 
     uuid = models.UUIDField(unique=True, help_text="Given by the terminal; a repeat is a no-op.")
     kind = models.CharField(max_length=24, choices=RegistrationKind.choices)
-    status = models.CharField(
-        max_length=12, choices=RegistrationStatus.choices, default=RegistrationStatus.NEW
+    status = FSMField(
+        max_length=12,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.NEW,
+        protected=True,
     )
     lane = models.CharField(max_length=40)
     occurred_at = models.DateTimeField(help_text="When it happened on the floor.")
@@ -281,6 +285,30 @@ class RawRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.uuid}"
+
+    # The lane queue's transitions (mesproject.lanes); the work lives in execution.services.
+
+    @transition(field=status, source=RegistrationStatus.NEW, target=RegistrationStatus.PROCESSED)
+    def processed(self, at) -> None:
+        self.processed_at = at
+        self.error = self.error_code = ""
+
+    @transition(field=status, source=RegistrationStatus.NEW, target=RegistrationStatus.FAILED)
+    def fail(self, message: str, code: str) -> None:
+        """Holds the later registrations of its lane."""
+        self.error, self.error_code = message, code
+
+    @transition(field=status, source=RegistrationStatus.FAILED, target=RegistrationStatus.NEW)
+    def process_again(self) -> None:
+        """Back to the queue, after its cause was fixed."""
+
+    @transition(
+        field=status,
+        source=[RegistrationStatus.NEW, RegistrationStatus.FAILED],
+        target=RegistrationStatus.CANCELED,
+    )
+    def cancel(self) -> None:
+        """Given up: never processed; the ones it held go on."""
 
 
 class ProcessingLogEntry(models.Model):

@@ -1,18 +1,13 @@
-"""The raw-registration processor: the lane queue. Stored registrations are claimed, processed
-one by one (applying.py says what each kind becomes), failed, processed again or canceled.
+"""The raw-registration processor: registrations go through the lane queue
+(mesproject.lanes: claimed at the head of their lane, failed, processed again, canceled);
+applying.py says what each kind becomes.
 
-Order of work: registrations are processed per lane (an order, or a worker's attendance) in
-event-time order. Each one is processed in its own transaction, which also marks it
-processed, so a worker killed mid-batch leaves every registration either fully applied or
-still new. A registration that fails is marked failed (its transaction rolled back to a
-savepoint) and holds the later ones of its lane until a supervisor processes it again or
-cancels it; other lanes go on.
-
-Two processors at once: on PostgreSQL a transaction-scoped advisory lock per lane keeps a
-lane to one processor at a time, and the registration row is claimed with
-SELECT ... FOR UPDATE SKIP LOCKED; on SQLite every write transaction is exclusive anyway.
-Under both, the "still new, and the head of its lane" check runs inside the transaction,
-and a unique constraint on the source registration of every journal line stops a double.
+Lanes: an order, or a worker's attendance (RawRegistration.lane), in event-time order. Each
+registration is processed in its own transaction, which also marks it processed, so a worker
+killed mid-batch leaves every registration either fully applied or still new. A failed one
+holds the later ones of its lane until a supervisor processes it again or cancels it; other
+lanes go on. A unique constraint on the source registration of every journal line stops a
+double even if two processors met.
 """
 
 from __future__ import annotations
@@ -21,12 +16,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from mesproject.actors import Actor
-from mesproject.errors import ApplicationError
+from mesproject.lanes import LaneQueue, attempt, failure_text, move
 
 from ..choices import ProcessingOutcome, RegistrationStatus
 from ..models import ProcessingLogEntry, RawRegistration
@@ -38,6 +32,14 @@ from .registration_checks import _conflict
 logger = logging.getLogger(__name__)
 
 PROCESSOR = Actor(process="registration-processor")
+
+QUEUE = LaneQueue(
+    RawRegistration,
+    lane="lane",
+    sequence=("occurred_at", "pk"),
+    waiting=(RegistrationStatus.NEW,),
+    holding=(RegistrationStatus.FAILED,),
+)
 
 
 @dataclass
@@ -55,35 +57,11 @@ class ProcessingSummary:
 # --- Claiming ---------------------------------------------------------------------------------
 
 
-def _lock_lane(lane: str) -> bool:
-    if connection.vendor != "postgresql":
-        return True  # SQLite: write transactions are exclusive already
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [lane])
-        return cursor.fetchone()[0]
-
-
-def _earlier_in_lane(registration: RawRegistration):
-    return RawRegistration.objects.filter(
-        lane=registration.lane,
-        status__in=(RegistrationStatus.NEW, RegistrationStatus.FAILED),
-    ).filter(
-        Q(occurred_at__lt=registration.occurred_at)
-        | Q(occurred_at=registration.occurred_at, pk__lt=registration.pk)
-    )
-
-
 def _candidates(limit: int) -> list[tuple[int, str]]:
     """The oldest pending registrations of lanes no failure holds, in event-time order across
     lanes too: one order's semi-finished goods reported as finished before another order
     consumes them are processed in that order."""
-    held = RawRegistration.objects.filter(status=RegistrationStatus.FAILED).values("lane")
-    return list(
-        RawRegistration.objects.filter(status=RegistrationStatus.NEW)
-        .exclude(lane__in=held)
-        .order_by("occurred_at", "pk")
-        .values_list("pk", "lane")[:limit]
-    )
+    return QUEUE.pending(limit)
 
 
 def registrations_process(
@@ -135,60 +113,38 @@ def registration_process_one(
     """Process one registration in its own transaction. Returns the outcome, or None when it
     was not this processor's to take now (lane busy, earlier work pending, already done)."""
     with transaction.atomic():
-        if lane is None:
-            lane = RawRegistration.objects.filter(pk=pk).values_list("lane", flat=True).first()
-        if lane is None or not _lock_lane(lane):
-            return None
-        registration = (
-            RawRegistration.objects.select_for_update(skip_locked=True)
-            .filter(pk=pk, status=RegistrationStatus.NEW)
-            .first()
-        )
-        if registration is None or _earlier_in_lane(registration).exists():
+        registration = QUEUE.claim(pk, lane=lane)
+        if registration is None:
             return None
         registration.attempts += 1
-        try:
-            with transaction.atomic():
-                text = _apply(registration, actor)
-                registration_processed.send(sender=RawRegistration, registration=registration)
-        except (ApplicationError, IntegrityError, ValueError, LookupError) as exc:
-            return _fail(registration, actor, exc)
-        except DatabaseError:
-            raise  # the database itself is in trouble: leave the registration new, retry later
-        except Exception as exc:  # a bug must not block the floor: fail it, keep the trace
-            logger.exception("registration %s failed unexpectedly", registration.uuid)
-            return _fail(registration, actor, exc)
-        registration.status = RegistrationStatus.PROCESSED
-        registration.processed_at = timezone.now()
-        registration.error = ""
-        registration.error_code = ""
+
+        def work() -> str:
+            text = _apply(registration, actor)
+            registration_processed.send(sender=RawRegistration, registration=registration)
+            return text
+
+        text, failure = attempt(work, unexpected=f"registration {registration.uuid}")
+        if failure is not None:
+            return _fail(registration, actor, failure)
+        registration.processed(timezone.now())
         registration.save(
             update_fields=["status", "processed_at", "error", "error_code", "attempts"]
         )
-        ProcessingLogEntry.objects.create(
-            registration=registration,
-            outcome=ProcessingOutcome.PROCESSED,
-            message=text,
-            actor=actor.label,
-        )
+        _log(registration, ProcessingOutcome.PROCESSED, text, actor)
         return ProcessingOutcome.PROCESSED
 
 
-def _fail(registration: RawRegistration, actor: Actor, exc: Exception) -> str:
-    if isinstance(exc, ApplicationError):
-        message, code = exc.message, exc.code
-    else:
-        message, code = f"{type(exc).__name__}: {exc}", "processing_error"
-    registration.status = RegistrationStatus.FAILED
-    registration.error = message
-    registration.error_code = code
-    registration.save(update_fields=["status", "error", "error_code", "attempts"])
+def _log(registration: RawRegistration, outcome: str, message: str, actor: Actor) -> None:
     ProcessingLogEntry.objects.create(
-        registration=registration,
-        outcome=ProcessingOutcome.FAILED,
-        message=f"[{code}] {message}",
-        actor=actor.label,
+        registration=registration, outcome=outcome, message=message, actor=actor.label
     )
+
+
+def _fail(registration: RawRegistration, actor: Actor, exc: Exception) -> str:
+    message, code = failure_text(exc)
+    registration.fail(message, code)
+    registration.save(update_fields=["status", "error", "error_code", "attempts"])
+    _log(registration, ProcessingOutcome.FAILED, f"[{code}] {message}", actor)
     return ProcessingOutcome.FAILED
 
 
@@ -198,22 +154,19 @@ def _fail(registration: RawRegistration, actor: Actor, exc: Exception) -> str:
 @transaction.atomic
 def registration_process_again(*, registration: RawRegistration, actor: Actor) -> RawRegistration:
     """A failed registration goes back to the queue (after its cause was fixed)."""
-    registration = RawRegistration.objects.select_for_update().get(pk=registration.pk)
-    if registration.status != RegistrationStatus.FAILED:
-        raise _conflict(
+    registration = QUEUE.lock(registration)
+    move(
+        registration,
+        "process_again",
+        lambda: _conflict(
             f"Registration {registration.uuid} is {registration.get_status_display().lower()}: "
             "only a failed one can be processed again.",
             "registration_not_failed",
             status=registration.status,
-        )
-    registration.status = RegistrationStatus.NEW
-    registration.save(update_fields=["status"])
-    ProcessingLogEntry.objects.create(
-        registration=registration,
-        outcome=ProcessingOutcome.REQUEUED,
-        message="queued to process again",
-        actor=actor.label,
+        ),
     )
+    registration.save(update_fields=["status"])
+    _log(registration, ProcessingOutcome.REQUEUED, "queued to process again", actor)
     transaction.on_commit(processor_nudge)
     return registration
 
@@ -224,21 +177,18 @@ def registration_cancel(
 ) -> RawRegistration:
     """A new or failed registration is given up: it will never be processed, and the ones
     it held in its lane go on."""
-    registration = RawRegistration.objects.select_for_update().get(pk=registration.pk)
-    if registration.status not in (RegistrationStatus.NEW, RegistrationStatus.FAILED):
-        raise _conflict(
+    registration = QUEUE.lock(registration)
+    move(
+        registration,
+        "cancel",
+        lambda: _conflict(
             f"Registration {registration.uuid} is {registration.get_status_display().lower()}: "
             "only a new or failed one can be canceled.",
             "registration_not_cancelable",
             status=registration.status,
-        )
-    registration.status = RegistrationStatus.CANCELED
-    registration.save(update_fields=["status"])
-    ProcessingLogEntry.objects.create(
-        registration=registration,
-        outcome=ProcessingOutcome.CANCELED,
-        message=reason or "canceled",
-        actor=actor.label,
+        ),
     )
+    registration.save(update_fields=["status"])
+    _log(registration, ProcessingOutcome.CANCELED, reason or "canceled", actor)
     transaction.on_commit(processor_nudge)
     return registration
