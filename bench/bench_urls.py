@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integration.api.permissions import HasPerms
+from integration.erp.api.permissions import HasPerms
 from integration.choices import NotificationKind
 from integration.models import Notification
 

@@ -406,7 +406,8 @@ def baseline(url: str, snapshot_id: int) -> tuple[float, int, dict]:
     from django.conf import settings
 
     from integration.choices import OPEN_MESSAGE_STATUSES, MessageKind
-    from integration.reconciliation.services import ACTIVE_STATUSES, WIP_KINDS
+    from integration.reconciliation.services.compare import ACTIVE_STATUSES
+    from inventory.selectors import WIP_KINDS
 
     params = {
         "snapshot": snapshot_id,

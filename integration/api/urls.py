@@ -1,41 +1,14 @@
+"""The integration app's API under /api/v1/, one namespace ("integration") for the endpoints
+of every subject: the ERP contract, its WIP snapshot and B2MML documents, the scale units'
+packages."""
+
 from django.urls import include, path
-
-from mesproject import converters  # noqa: F401  (the <ref:> converter)
-
-from . import scale_units, views
 
 app_name = "integration"
 
 urlpatterns = [
-    path("work-orders/", views.WorkOrderListView.as_view(), name="work-orders"),
-    path("work-orders/<ref:wo_id>/", views.WorkOrderDetailView.as_view(), name="work-order"),
-    path(
-        "work-orders/<ref:wo_id>/close/",
-        views.WorkOrderCloseView.as_view(),
-        name="work-order-close",
-    ),
-    path(
-        "work-orders/<ref:wo_id>/release/",
-        views.WorkOrderReleaseView.as_view(),
-        name="work-order-release",
-    ),
-    path(
-        "work-orders/<ref:wo_id>/as-built/",
-        views.WorkOrderAsBuiltView.as_view(),
-        name="work-order-as-built",
-    ),
-    path("parts/<ref:part_number>/", views.PartView.as_view(), name="part"),
-    path("boms/<ref:part_number>/<ref:revision>/", views.BomView.as_view(), name="bom"),
-    path(
-        "routings/<ref:part_number>/<ref:revision>/",
-        views.RoutingView.as_view(),
-        name="routing",
-    ),
-    path(
-        "scale-units/packages/",
-        scale_units.ScaleUnitPackagesView.as_view(),
-        name="scale-unit-packages",
-    ),
-    path("", include("integration.api.urls_reconciliation")),
-    path("", include("integration.api.urls_b2mml")),
+    path("", include("integration.erp.api.urls")),
+    path("", include("integration.scale_units.api")),
+    path("", include("integration.reconciliation.api")),
+    path("", include("integration.b2mml.api")),
 ]

@@ -9,6 +9,6 @@ urlpatterns = [
     *project_urlpatterns,
     path(
         "integration/",
-        include("integration.urls_reconciliation", namespace="integration-pages"),
+        include("integration.reconciliation.pages.urls", namespace="integration-pages"),
     ),
 ]

@@ -3,7 +3,7 @@ pages in this (hub) process; which set a deployment serves is decided at start-u
 
 from django.urls import include, path
 
-from integration.urls_scale_units import SCALE_UNIT_PATTERNS
+from integration.scale_units.pages.urls import SCALE_UNIT_PATTERNS
 from mesproject.urls import urlpatterns as project_urlpatterns
 
 urlpatterns = [

@@ -3,7 +3,7 @@
 
 The messages sent in are checked against the official schemas (V0700 and V0401) where they
 claim to be valid, so the import is proven on real documents; every export is validated
-against the V0700 schema copied into the repository (integration/b2mml_schemas/).
+against the V0700 schema copied into the repository (integration/b2mml/schemas/).
 """
 
 import functools
@@ -18,10 +18,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Sum
 
-import integration
+import integration.b2mml
 from execution.models import PickingListLine, RawRegistration, ReportAsFinishedLine, RouteCardLine
 from execution.services import order_lifecycle
-from integration.b2mml import schedule_parse
+from integration.b2mml.schedule import schedule_parse
 from inventory.choices import Tracking
 from mesproject.errors import ApplicationError
 from mesproject.roles import ERP_INTEGRATION
@@ -32,7 +32,7 @@ from tests.execution.floor import make_floor
 from tests.factories import make_order, make_releasable_product
 
 D = Decimal
-SCHEMAS = Path(integration.__file__).parent / "b2mml_schemas"
+SCHEMAS = Path(integration.b2mml.__file__).parent / "schemas"
 V0700 = "http://www.mesa.org/xml/B2MML"
 V0401 = "http://www.wbf.org/xml/B2MML-V0401"
 NS = {"b": V0700}

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from integration.admin_reconciliation import RUN_NOW, ReconciliationRunAdmin
+from integration.reconciliation.admin import RUN_NOW, ReconciliationRunAdmin
 from integration.choices import MessageKind, MessageStatus, NotificationKind, RunStatus
 from integration.erp.services.outbox import material_issues_flush
 from integration.models import (
@@ -40,7 +40,7 @@ from integration.reconciliation.services import (
     erp_wip_snapshot_receive,
     reconciliation_run,
 )
-from integration.tasks_reconciliation import reconcile_wip_nightly, reconcile_wip_now
+from integration.reconciliation.tasks import reconcile_wip_nightly, reconcile_wip_now
 from inventory.choices import JournalStatus, SourceType, TransactionKind
 from inventory.models import AdjustmentJournal, InventoryTransaction, UnitConversion
 from inventory.selectors import wip_balances

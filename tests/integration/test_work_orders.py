@@ -435,7 +435,7 @@ def test_a_5xx_is_not_kept(erp, product, monkeypatch):
     key = {"Idempotency-Key": "crash"}
     erp.raise_request_exception = False
     monkeypatch.setattr(
-        "integration.api.views.work_orders.work_order_create",
+        "integration.erp.api.views.work_orders.work_order_create",
         lambda **kwargs: 1 / 0,
     )
     response = erp.post(CREATE, create_body(product, "WO-39"), format="json", headers=key)

@@ -34,7 +34,7 @@ from integration.models import (
 )
 from integration.reconciliation.services import erp_wip_snapshot_receive, reconciliation_run
 from integration.tasks import record_heartbeat
-from integration.tasks_reconciliation import reconcile_wip_now
+from integration.reconciliation.tasks import reconcile_wip_now
 from inventory.models import InventoryTransaction
 from mesproject.background_tasks import task_recorded, task_start
 from mesproject.models import BackgroundTask

@@ -1,15 +1,15 @@
 """POST /api/v1/reconciliation/erp-wip/: the ERP's WIP balances for the nightly comparison."""
 
+from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integration.erp.api.permissions import HasPerms
+from integration.models import ErpWipSnapshot
 from integration.reconciliation.services import erp_wip_snapshot_receive
-
-from ..models import ErpWipSnapshot
-from .permissions import HasPerms
 
 
 class ErpWipLineInSerializer(serializers.Serializer):
@@ -90,3 +90,9 @@ class ErpWipSnapshotView(APIView):
             user=request.user,
         )
         return Response(ErpWipSnapshotOutSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+
+
+# Included by integration/api/urls.py: the names live in its "integration" namespace.
+urlpatterns = [
+    path("reconciliation/erp-wip/", ErpWipSnapshotView.as_view(), name="erp-wip"),
+]

@@ -5,9 +5,9 @@ defining module's path unless given, and re-exporting does not rename it.
 """
 
 from celery import shared_task
-from django.urls import NoReverseMatch, reverse
 
 from integration.reconciliation.services import reconciliation_run, run_summary
+from integration.reconciliation.services.runs import run_link
 from mesproject.background_tasks import progress_reporter, task_recorded
 
 
@@ -15,13 +15,6 @@ from mesproject.background_tasks import progress_reporter, task_recorded
 def reconcile_wip_nightly() -> None:
     """Beat, at a quiet hour: compare the latest ERP snapshot with the MES WIP."""
     reconciliation_run(trigger="beat", actor_label="process:beat")
-
-
-def _run_link(run) -> str:
-    try:
-        return reverse("integration-pages:reconciliation-detail", args=[run.pk])
-    except NoReverseMatch:
-        return ""  # a worker-only URLconf: the text says which run
 
 
 @shared_task(name="integration.tasks.reconcile_wip_now", bind=True, ignore_result=False)
@@ -32,6 +25,6 @@ def reconcile_wip_now(self, *, actor_label: str, trigger: str = "button") -> int
     with task_recorded(self) as outcome:
         run = reconciliation_run(trigger=trigger, actor_label=actor_label, on_progress=report)
         outcome.finish(
-            done=run.pairs_done, total=run.pairs_total, text=run_summary(run), link=_run_link(run)
+            done=run.pairs_done, total=run.pairs_total, text=run_summary(run), link=run_link(run)
         )
     return run.pk

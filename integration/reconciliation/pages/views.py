@@ -13,12 +13,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from integration.models import ReconciliationRun
+from integration.reconciliation.tasks import reconcile_wip_now
 from inventory.fields import show
 from inventory.models import InventoryTransaction
 from mesproject.background_tasks import TaskNotStarted, task_start
-
-from .models import ReconciliationRun
-from .tasks_reconciliation import reconcile_wip_now
 
 PAGE_SIZE = 50
 VIEW_PERMISSION = "integration.view_reconciliationrun"

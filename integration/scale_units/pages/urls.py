@@ -3,9 +3,8 @@ link to the hub (its packages' processing history and the queue of registrations
 
 from django.urls import path
 
+from integration.scale_units.pages import views as views
 from mesproject.deployment import is_scale_unit
-
-from . import views_scale_units as views
 
 app_name = "scale-units"
 

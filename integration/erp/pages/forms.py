@@ -4,12 +4,11 @@ import json
 
 from django import forms
 
+from integration.choices import MessageKind, MessageStatus
 from mesproject.parsers import JsonRefused, json_loads
 
-from .choices import MessageKind, MessageStatus
-
 HELD = "held"
-# The real statuses, plus "held" (integration.selectors.held: pending, behind a dead letter).
+# The real statuses, plus "held" (integration.erp.selectors.held: pending, behind a dead letter).
 STATUS_CHOICES = [
     ("", "Any status"),
     (MessageStatus.DEAD_LETTER, MessageStatus.DEAD_LETTER.label),

@@ -2,13 +2,12 @@
 
 from rest_framework import serializers
 
+from integration.choices import ChangeRequestStatus, CloseMode
 from inventory.choices import FlushingPrinciple, ItemType, Tracking
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES
 from inventory.identifiers import IdentifierField
 from orders.choices import BomLinePrinciple, OrderStatus
 from orders.models import ProductionOrder
-
-from ..choices import ChangeRequestStatus, CloseMode
 
 
 def quantity(**kwargs) -> serializers.DecimalField:

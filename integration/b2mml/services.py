@@ -5,13 +5,12 @@ from dataclasses import replace
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from integration.b2mml.schedule import schedule_parse
 from integration.erp.services.work_orders import WorkOrderInput, work_order_create
 from inventory.models import Item
 from mesproject.errors import ApplicationError
 from orders.models import ProductionOrder
 from orders.services import Actor
-
-from ..b2mml import schedule_parse
 
 
 @transaction.atomic

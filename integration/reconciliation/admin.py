@@ -9,10 +9,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils.html import format_html
 
+from integration.models import ErpWipLine, ErpWipSnapshot, ReconciliationRun, ReconciliationVariance
 from integration.reconciliation.services import reconciliation_run, run_summary
 from mesproject.admin import ReadOnly, ReadOnlyAdmin
-
-from .models import ErpWipLine, ErpWipSnapshot, ReconciliationRun, ReconciliationVariance
 
 RUN_NOW = "run_reconciliation_now"
 

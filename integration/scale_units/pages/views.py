@@ -7,12 +7,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from integration.choices import ForwardStatus, PackageStatus
+from integration.models import HubForward, ReceivedPackage
 from integration.scale_units import services as scale_units
 from mesproject.errors import ApplicationError
 from orders.services import Actor
-
-from .choices import ForwardStatus, PackageStatus
-from .models import HubForward, ReceivedPackage
 
 VIEW_UNITS = "integration.view_scaleunit"
 VIEW_PACKAGES = "integration.view_receivedpackage"

@@ -5,7 +5,7 @@ Included under /it/ by mesproject/urls.py.
 
 from django.urls import path
 
-from . import views_it as views
+from integration.erp.pages import views as views
 
 app_name = "it"
 

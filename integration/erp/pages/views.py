@@ -22,17 +22,16 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from integration.choices import OPEN_MESSAGE_STATUSES, MessageStatus
+from integration.erp.pages.forms import FixPayloadForm, IdempotencyKeyFilter, OutboxFilter
+from integration.erp.selectors import dead_letters_before, held, with_held
 from integration.erp.services.outbox import outbox_cancel, outbox_fix, outbox_retry
+from integration.models import IdempotencyKey, OutboxMessage
 from mesproject.background_tasks import task_get
 from mesproject.errors import ApplicationError
 from mesproject.forms import selected_ids
 from mesproject.models import BackgroundTask
 from orders.models import ProductionOrder
-
-from .choices import OPEN_MESSAGE_STATUSES, MessageStatus
-from .forms_it import FixPayloadForm, IdempotencyKeyFilter, OutboxFilter
-from .models import IdempotencyKey, OutboxMessage
-from .selectors import dead_letters_before, held, with_held
 
 PAGE_SIZE = 50
 VIEW_OUTBOX = "integration.view_outboxmessage"

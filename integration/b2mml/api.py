@@ -7,6 +7,7 @@ a readable refusal, never a 406.
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -17,14 +18,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integration.b2mml import MAX_BYTES
+from integration.b2mml.performance import operations_performance
+from integration.b2mml.services import b2mml_schedule_import
+from integration.erp.api.permissions import HasPerms
+from mesproject import converters  # noqa: F401  (the <ref:> converter)
 from mesproject.errors import ErrorSerializer
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 from orders.services import Actor
-
-from ..b2mml import MAX_BYTES, operations_performance
-from ..services.b2mml import b2mml_schedule_import
-from .permissions import HasPerms
 
 XML = "application/xml"
 
@@ -135,3 +137,10 @@ class WorkOrderB2mmlView(APIView):
             number=wo_id,
         )
         return HttpResponse(operations_performance(order), content_type=f"{XML}; charset=utf-8")
+
+
+# Included by integration/api/urls.py: the names live in its "integration" namespace.
+urlpatterns = [
+    path("b2mml/schedule/", B2mmlScheduleView.as_view(), name="b2mml-schedule"),
+    path("work-orders/<ref:wo_id>/b2mml/", WorkOrderB2mmlView.as_view(), name="work-order-b2mml"),
+]

@@ -4,10 +4,16 @@ reference data sent again."""
 
 from django.contrib import admin, messages
 
+from integration.models import (
+    HubForward,
+    HubLink,
+    HubPackage,
+    ReceivedPackage,
+    ScaleUnit,
+    ScaleUnitSite,
+)
 from integration.scale_units import services as scale_units
 from mesproject.admin import ReadOnlyAdmin
-
-from .models import HubForward, HubLink, HubPackage, ReceivedPackage, ScaleUnit, ScaleUnitSite
 
 
 class ScaleUnitSiteInline(admin.TabularInline):

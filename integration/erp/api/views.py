@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from execution.selectors import order_genealogy
+from integration.erp.api import serializers as s
+from integration.erp.api.permissions import HasPerms
 from integration.erp.services import master_data, work_orders
 from inventory.fields import show
 from inventory.identifiers import identifier_check
@@ -17,9 +19,6 @@ from inventory.selectors import order_as_built
 from mesproject.errors import ErrorSerializer
 from orders.models import ProductionOrder
 from orders.services import Actor
-
-from . import serializers as s
-from .permissions import HasPerms
 
 ORDER_VIEW = "orders.view_productionorder"
 ORDER_ADD = "orders.add_productionorder"

@@ -2,9 +2,8 @@
 
 from django.db.models import Exists, OuterRef, Q
 
+from integration.choices import MessageStatus
 from integration.erp.services.outbox import earlier_open
-
-from .choices import MessageStatus
 
 
 def dead_letters_before(*, stream, sequence):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_reconciliation as views
+from integration.reconciliation.pages import views as views
 
 app_name = "integration-pages"
 

@@ -1,5 +1,6 @@
 """GET /api/v1/scale-units/packages/: a scale unit takes its packages from the hub."""
 
+from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
@@ -74,3 +75,13 @@ class ScaleUnitPackagesView(APIView):
         )
         body = PackagesSerializer({"packages": packages[:PAGE], "more": len(packages) > PAGE})
         return Response(body.data)
+
+
+# Included by integration/api/urls.py: the names live in its "integration" namespace.
+urlpatterns = [
+    path(
+        "scale-units/packages/",
+        ScaleUnitPackagesView.as_view(),
+        name="scale-unit-packages",
+    ),
+]
