@@ -36,11 +36,11 @@ from .models import (
     Worker,
 )
 from .pages.corrections import CORRECT_PERMISSION
+from .pages.processing_log.views import registrations_act
 from .services.corrections import CORRECTABLE_KINDS
 from .services.jobs import job_plan_change
 from .services.senders import terminal_issue_token
 from .services.terminal import PIN_MAX_DIGITS, PIN_MIN_DIGITS, worker_set_pin
-from .views import registrations_act
 
 
 @admin.register(PayAgreement)

@@ -22,7 +22,7 @@ urlpatterns = [
     path("it/", include("integration.erp.pages.urls")),
     path("inbox/", include("integration.urls_inbox")),
     path("healthz", health, name="health"),
-    path("floor/", include("execution.urls")),
+    path("floor/", include("execution.pages.processing_log.urls")),
     path("scale-units/", include("integration.scale_units.pages.urls")),
     path("api/v1/", include("execution.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -125,9 +124,8 @@ def _next_url(request, default: str) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@permission_required(CORRECT_PERMISSION, raise_exception=True)
 def registration_correct_page(request, pk: int):
-    if not request.user.has_perm(CORRECT_PERMISSION):
-        raise PermissionDenied
     registration = get_object_or_404(
         with_corrections(
             RawRegistration.objects.select_related(

@@ -5,10 +5,8 @@ Cancel, the processor itself); permissions are checked here on the server: viewi
 execution.view_rawregistration, acting needs execution.change_rawregistration.
 """
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect, render
@@ -21,12 +19,13 @@ from mesproject.background_tasks import TaskNotStarted, task_start
 from mesproject.errors import ApplicationError
 from mesproject.forms import selected_ids
 
-from .choices import RegistrationKind, RegistrationStatus
-from .models import RawRegistration
-from .pages.corrections import CORRECT_PERMISSION, corrected_flag
-from .services.corrections import CORRECTABLE_KINDS
-from .services.processing import registration_cancel, registration_process_again
-from .tasks import process_pending_now
+from ...choices import RegistrationStatus
+from ...models import RawRegistration
+from ...services.corrections import CORRECTABLE_KINDS
+from ...services.processing import registration_cancel, registration_process_again
+from ...tasks import process_pending_now
+from ..corrections import CORRECT_PERMISSION, corrected_flag
+from .filters import ProcessingLogFilter
 
 PAGE_SIZE = 50
 VIEW_PERMISSION = "execution.view_rawregistration"
@@ -56,55 +55,17 @@ def registrations_act(request, registrations, action: str, *, reason: str = "") 
         messages.success(request, f"{done} registration(s) {what}.")
 
 
-class ProcessingLogFilter(forms.Form):
-    """The list's filters, read from the query string; an invalid one is shown, not applied."""
-
-    status = forms.ChoiceField(
-        choices=[("", "Any status"), *RegistrationStatus.choices], required=False
-    )
-    kind = forms.ChoiceField(choices=[("", "Any kind"), *RegistrationKind.choices], required=False)
-    worker = forms.CharField(label="Worker badge", max_length=32, required=False)
-    order = forms.CharField(label="Order number", max_length=64, required=False)
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def apply(self, queryset):
-        self.is_valid()
-        data = self.cleaned_data
-        if data.get("status"):
-            queryset = queryset.filter(status=data["status"])
-        if data.get("kind"):
-            queryset = queryset.filter(kind=data["kind"])
-        if data.get("worker", "").strip():
-            queryset = queryset.filter(worker__badge_id__iexact=data["worker"].strip())
-        if data.get("order", "").strip():
-            queryset = queryset.filter(order__number__icontains=data["order"].strip())
-        if data.get("date_from"):
-            queryset = queryset.filter(occurred_at__date__gte=data["date_from"])
-        if data.get("date_to"):
-            queryset = queryset.filter(occurred_at__date__lte=data["date_to"])
-        return queryset
-
-
-def _require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
 @login_required
 @require_GET
+@permission_required(VIEW_PERMISSION, raise_exception=True)
 def processing_log(request):
-    _require(request, VIEW_PERMISSION)
-    filters = ProcessingLogFilter(request.GET)
-    registrations = filters.apply(
-        corrected_flag(
+    filters = ProcessingLogFilter(
+        request.GET,
+        queryset=corrected_flag(
             RawRegistration.objects.select_related("worker", "order", "job__order", "corrects")
-        ).order_by("-occurred_at", "-id")
+        ).order_by("-occurred_at", "-id"),
     )
+    registrations = filters.qs
     page = Paginator(registrations, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -118,7 +79,7 @@ def processing_log(request):
         request,
         "execution/processing_log.html",
         {
-            "filters": filters,
+            "filters": filters.form,
             "page": page,
             "query": query.urlencode(),
             "can_act": request.user.has_perm(CHANGE_PERMISSION),
@@ -151,7 +112,6 @@ def _selected(request) -> list[int]:
 
 
 def _act(request, action: str):
-    _require(request, CHANGE_PERMISSION)
     ids = _selected(request)
     if not ids:
         messages.warning(request, "Select at least one registration.")
@@ -163,22 +123,24 @@ def _act(request, action: str):
 
 @login_required
 @require_POST
+@permission_required(CHANGE_PERMISSION, raise_exception=True)
 def registrations_process_again(request):
     return _act(request, PROCESS_AGAIN)
 
 
 @login_required
 @require_POST
+@permission_required(CHANGE_PERMISSION, raise_exception=True)
 def registrations_cancel(request):
     return _act(request, CANCEL)
 
 
 @login_required
 @require_POST
+@permission_required(CHANGE_PERMISSION, raise_exception=True)
 def registrations_process_pending(request):
     """Run the processor now (what beat does every minute) in a worker, and send the person
     to its progress page: a long backlog must not hold the request."""
-    _require(request, CHANGE_PERMISSION)
     try:
         task = task_start(
             process_pending_now,

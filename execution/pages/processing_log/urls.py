@@ -1,9 +1,10 @@
-"""Browser pages of the floor, mounted under /floor/."""
+"""The floor's pages, mounted under /floor/: the processing log and the correction of a
+registration (execution.pages.corrections), which the log links to."""
 
 from django.urls import path
 
+from .. import corrections
 from . import views
-from .pages import corrections
 
 # Not "execution": the registration API (execution/api/urls.py) already uses that namespace.
 app_name = "floor"
