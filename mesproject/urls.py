@@ -16,7 +16,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(authentication_form=PagesSignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("dashboard/", include("execution.urls_dashboard")),
+    path("dashboard/", include("execution.pages.dashboard.urls")),
     path("supervisor/", include("execution.urls_supervisor")),
     path("terminal/", include("execution.urls_terminal")),
     path("it/", include("integration.erp.pages.urls")),

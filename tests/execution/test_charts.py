@@ -1,4 +1,4 @@
-"""The dashboard's chart geometry (execution.charts): nice ticks, scales, bar boxes.
+"""The dashboard's chart geometry (execution.pages.dashboard.charts): nice ticks, scales, bar boxes.
 
 Pure functions, no database.
 """
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from execution import charts
+from execution.pages.dashboard import charts
 
 D = Decimal
 

@@ -14,9 +14,9 @@ from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from execution import selectors_dashboard as dashboard
 from execution.choices import JobKind, RegistrationKind, RegistrationStatus
 from execution.models import Job, RawRegistration, ReportAsFinishedLine, RouteCardLine
+from execution.pages.dashboard import selectors as dashboard
 from mesproject.roles import IT, OPERATOR, PLANNER, SUPERVISOR
 from mesproject.workplace.roles import roles_ensure
 from orders.choices import ConsumptionSetting, OrderStatus, ReasonKind

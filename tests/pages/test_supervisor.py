@@ -16,9 +16,9 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from execution import selectors_dashboard as dashboard
 from execution.choices import AttendanceStatus, JobKind, JobStatus, RegistrationKind
 from execution.models import AttendanceDay, Job, JobActivity, RawRegistration, Worker
+from execution.pages.dashboard import selectors as dashboard
 from execution.services.attendance import attendance_day_calculate
 from execution.services.jobs import job_plan_move
 from execution.services.order_lifecycle import order_record_quantities

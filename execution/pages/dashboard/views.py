@@ -1,22 +1,21 @@
 """The supervisors' dashboard: work in progress, output, scrap, order states, late orders.
 
-Read-only. The figures come from execution.selectors_dashboard (aggregated in the database,
-a constant number of queries), the chart geometry from execution.charts; the templates
-draw server-side SVG, each chart with its numbers in a table. Needs
-orders.view_productionorder (supervisors, planners, IT), checked here on the server.
+Read-only. The figures come from .selectors (aggregated in the database, a constant number
+of queries), the chart geometry from .charts; the templates draw server-side SVG, each chart
+with its numbers in a table. Needs orders.view_productionorder (supervisors, planners, IT),
+checked here on the server.
 """
 
-from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from inventory.fields import ZERO
-from mesproject.forms import DayField
 
 from . import charts
-from . import selectors_dashboard as dashboard
+from . import selectors as dashboard
+from .forms import DashboardFilter
 
 VIEW_PERMISSION = "orders.view_productionorder"
 # Small multiples beyond this many resources stop being readable; the table keeps them all.
@@ -27,12 +26,6 @@ WIP_SERIES = [
     ("in-progress", "In progress"),
     ("not-started", "Not started"),
 ]
-
-
-class DashboardFilter(forms.Form):
-    """The period of the output and scrap charts; empty: the last 24 hours."""
-
-    date = DayField(label="Day", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 def _wip_chart(wip: dashboard.WipSummary) -> charts.HBarChart:

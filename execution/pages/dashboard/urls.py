@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from . import views_dashboard
+from . import views
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", views_dashboard.index, name="index"),
+    path("", views.index, name="index"),
 ]

@@ -1,7 +1,7 @@
 """Reads of the supervisors' dashboard: every figure aggregated in the database.
 
 Each reader runs one query (two for the scrap Pareto), whatever the number of orders or
-journal lines, and returns plain data the view turns into charts (execution.charts).
+journal lines, and returns plain data the view turns into charts (.charts).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, ZERO, exact
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 
-from . import selectors_floor
-from .choices import JobKind
-from .models import ReportAsFinishedLine, RouteCardLine
+from ... import selectors_floor
+from ...choices import JobKind
+from ...models import ReportAsFinishedLine, RouteCardLine
 
 QUANTITY = DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)
 OPEN_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS)

@@ -1,0 +1,1 @@
+"""The supervisors' dashboard (/dashboard/): its view, form, reads, charts and urls."""
