@@ -5,35 +5,14 @@ status change goes through execution.services.attendance; a refusal is a message
 """
 
 from django.contrib import admin, messages
-from django.http import HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
 
 from .models import AttendanceDay
+from .pages.supervisor.attendance import MINUTE_FIELDS, csv_response
 from .services import attendance as services
-
-MINUTE_FIELDS = (
-    "clocked_minutes",
-    "break_minutes",
-    "worked_minutes",
-    "job_minutes",
-    "indirect_minutes",
-    "absence_minutes",
-    "paid_minutes",
-    "overtime_minutes",
-)
-
-
-def csv_response(days, text: str) -> HttpResponse:
-    dates = sorted({day.date for day in days})
-    label = dates[0].isoformat()
-    if len(dates) > 1:
-        label += f"_{dates[-1].isoformat()}"
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="pay-basis-{label}.csv"'
-    return response
 
 
 @admin.register(AttendanceDay)

@@ -1,7 +1,7 @@
 """The production order admin as execution extends it: a release short of material happens
 only once confirmed.
 
-The shortages are execution's read (execution.selectors.order_release_shortages), which
+The shortages are execution's read (execution.selectors.shortages), which
 orders may not import, so execution registers its subclass of the orders admin in place of
 it. Single release (the change page): short of material, the order is not released and the
 shortages are shown, with a "Release with shortages" button that confirms. Bulk release:
@@ -18,7 +18,7 @@ from orders.admin import ProductionOrderAdmin
 from orders.choices import Transition
 from orders.models import ProductionOrder
 
-from .selectors import release_shortages_to_confirm
+from .selectors.shortages import release_shortages_to_confirm
 from .services import order_lifecycle
 from .services.order_changes import order_change, order_material_add, order_material_remove
 

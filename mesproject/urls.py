@@ -17,7 +17,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("execution.pages.dashboard.urls")),
-    path("supervisor/", include("execution.urls_supervisor")),
+    path("supervisor/", include("execution.pages.supervisor.urls")),
     path("terminal/", include("execution.urls_terminal")),
     path("it/", include("integration.erp.pages.urls")),
     path("inbox/", include("integration.urls_inbox")),

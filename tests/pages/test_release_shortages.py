@@ -1,4 +1,4 @@
-"""Release shows and confirms shortages: the one shortage read (execution.selectors), the
+"""Release shows and confirms shortages: the one shortage read (execution.selectors.shortages), the
 planner's release (a second submit with confirm_shortages when short, straight through
 otherwise) and the admin's release button and bulk actions.
 
@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from execution.selectors import order_release_shortages, release_shortages_to_confirm
+from execution.selectors.shortages import order_release_shortages, release_shortages_to_confirm
 from inventory.choices import SourceType
 from inventory.models import Location, Reservation
 from inventory.services import Source, inventory_receive

@@ -24,9 +24,9 @@ from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, ZERO, exact
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 
-from ... import selectors_floor
 from ...choices import JobKind
 from ...models import ReportAsFinishedLine, RouteCardLine
+from ...selectors import floor as floor_selectors
 
 QUANTITY = DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)
 OPEN_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS)
@@ -277,10 +277,10 @@ class LateOrders:
 
 
 def late_orders(*, now: datetime | None = None, limit: int = 20) -> LateOrders:
-    """The late orders (selectors_floor.late_orders, the one definition), the most late
+    """The late orders (execution.selectors.floor.late_orders, the one definition), the most late
     first: their count and the first `limit` rows."""
     now = now or timezone.now()
-    orders = selectors_floor.late_orders(now=now)
+    orders = floor_selectors.late_orders(now=now)
     count = orders.count()
     rows = orders.order_by("due_at", "number").values_list(
         "pk",

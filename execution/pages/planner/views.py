@@ -23,7 +23,7 @@ from orders import services as order_services
 from orders.choices import MANUAL_TRANSITIONS, Transition
 from orders.models import ProductionOrder
 
-from ...selectors import order_release_shortages, release_shortages_to_confirm
+from ...selectors.shortages import order_release_shortages, release_shortages_to_confirm
 from ...services import order_lifecycle
 from ...services.order_changes import order_change
 from ..corrections import order_corrections

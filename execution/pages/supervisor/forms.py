@@ -1,14 +1,12 @@
-"""Forms of the supervisor's pages: list filters read from the query string, and the inputs
-of the actions. They check shape only; the rules are the services'."""
+"""Forms of the supervisor's pages: which site and resource to show, and the inputs of the
+actions (the attendance list's filters are filters.AttendanceFilter). They check shape only;
+the rules are the services'."""
 
 from django import forms
-from django.db.models import Q
 
 from inventory.models import Site
 from mesproject.forms import DayField
 from orders.models import Resource
-
-from .choices import AttendanceStatus
 
 
 def _date_input():
@@ -60,45 +58,6 @@ class JobMoveForm(forms.Form):
             .exclude(pk=job.resource_id)
             .order_by("code")
         )
-
-
-class AttendanceFilter(forms.Form):
-    """The attendance list's filters; an invalid one is shown, not applied."""
-
-    date_from = forms.DateField(label="From", required=False, widget=_date_input())
-    date_to = forms.DateField(label="To", required=False, widget=_date_input())
-    status = forms.ChoiceField(
-        choices=[("", "Any status"), *AttendanceStatus.choices], required=False
-    )
-    site = forms.ModelChoiceField(
-        queryset=Site.objects.order_by("code"), required=False, empty_label="All sites"
-    )
-    worker = forms.CharField(label="Worker (badge or name)", max_length=100, required=False)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", "The end date is before the start date.")
-        return data
-
-    def apply(self, days):
-        if not self.is_valid():
-            return days
-        data = self.cleaned_data
-        if data.get("date_from"):
-            days = days.filter(date__gte=data["date_from"])
-        if data.get("date_to"):
-            days = days.filter(date__lte=data["date_to"])
-        if data.get("status"):
-            days = days.filter(status=data["status"])
-        if data.get("site"):
-            days = days.filter(worker__site=data["site"])
-        worker = (data.get("worker") or "").strip()
-        if worker:
-            days = days.filter(
-                Q(worker__badge_id__iexact=worker) | Q(worker__name__icontains=worker)
-            )
-        return days
 
 
 class AttendanceCalculateForm(forms.Form):

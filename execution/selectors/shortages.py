@@ -1,8 +1,5 @@
-"""Reads the pages share: an order's shortages at release (the planner page and the admin),
-the as-built genealogy of an order (the ERP API).
-
-Each reader runs a fixed number of queries, whatever the number of lines or journal rows.
-"""
+"""The shortages of an order at release: what the planner page and the admin show and ask to
+confirm before a release short of material (docs/pages.md)."""
 
 from __future__ import annotations
 
@@ -10,26 +7,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
-
 from inventory import selectors as inventory_selectors
 from inventory.choices import SourceType
-from inventory.fields import ZERO, exact, show
+from inventory.fields import ZERO, show
 from inventory.models import Reservation
 from mesproject.errors import ApplicationError
 from orders.choices import OrderStatus, Transition
 from orders.models import BomLine, ProductionOrder, ProductionOrderMaterial
 
-from .models import GenealogyLink
-from .services import order_lifecycle
-from .services.materials import (
+from ..services import order_lifecycle
+from ..services.materials import (
     RESERVING,
     material_requirement,
     order_parent_quantity,
     order_reference,
 )
-
-# --- Shortages at release -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -137,34 +129,3 @@ def release_shortages_to_confirm(*, order: ProductionOrder) -> list[MaterialShor
     if order_lifecycle.transition_blockers(order=order, transition=Transition.RELEASE):
         return []
     return order_release_shortages(order=order)
-
-
-@dataclass(frozen=True)
-class GenealogyRow:
-    """A component lot that went into a finished lot, and how much (the as-built record)."""
-
-    finished_lot: str
-    component_part: str
-    component_lot: str
-    quantity: Decimal
-
-
-def order_genealogy(*, order: ProductionOrder) -> list[GenealogyRow]:
-    """Per finished lot of the order (in the order they were reported), the component lots
-    linked to it, reversed links netted out (one query)."""
-    rows = (
-        GenealogyLink.objects.filter(order=order)
-        .values_list(
-            "finished_lot_id",
-            "finished_lot__number",
-            "component_lot__item__part_number",
-            "component_lot__number",
-        )
-        .annotate(total=Sum("quantity"))
-        .order_by("finished_lot_id", "component_lot__item__part_number", "component_lot__number")
-    )
-    return [
-        GenealogyRow(finished, part, lot, exact(total))
-        for _id, finished, part, lot, total in rows
-        if exact(total)
-    ]

@@ -1,4 +1,6 @@
-"""Reads of the supervisor's pages: the operational plan, the live floor, attendance days.
+"""Reads of the live floor: who is on which job, who is clocked in without one, late jobs
+and late orders. The supervisor's floor page shows them all; the dashboard counts the late
+orders with the same definition (late_orders).
 
 Every function returns a queryset whose rows carry what the page shows (select_related or
 annotations), so a page runs the same number of queries whatever the row count.
@@ -10,7 +12,6 @@ from decimal import Decimal
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
     DateTimeField,
     DecimalField,
     DurationField,
@@ -31,38 +32,12 @@ from django.db.models.functions import Coalesce
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES
 from inventory.models import Site
 from orders.choices import OrderStatus
-from orders.models import ProductionOrder, Resource
+from orders.models import ProductionOrder
 
-from .choices import JobStatus, RegistrationKind, RegistrationStatus
-from .models import AttendanceDay, Job, JobActivity, RawRegistration, Worker
+from ..choices import JobStatus, RegistrationKind, RegistrationStatus
+from ..models import Job, JobActivity, RawRegistration, Worker
 
 K = RegistrationKind
-
-# --- Operational plan ---------------------------------------------------------------------------
-
-
-def plan_resources(*, site: Site | None = None) -> QuerySet[Resource]:
-    """Active resources with how many jobs wait, run and are held on each."""
-    open_jobs = ~Q(jobs__status=JobStatus.COMPLETED)
-    resources = Resource.objects.filter(is_active=True).select_related("site")
-    if site is not None:
-        resources = resources.filter(site=site)
-    return resources.annotate(
-        jobs_open=Count("jobs", filter=open_jobs),
-        jobs_running=Count("jobs", filter=Q(jobs__status=JobStatus.STARTED)),
-        jobs_on_hold=Count("jobs", filter=open_jobs & Q(jobs__on_hold=True)),
-    ).order_by("site__code", "code")
-
-
-def plan_jobs(*, resource: Resource, include_completed: bool = False) -> QuerySet[Job]:
-    """A resource's jobs in plan order, with their order and item."""
-    jobs = Job.objects.filter(resource=resource).select_related("order__item", "resource")
-    if not include_completed:
-        jobs = jobs.exclude(status=JobStatus.COMPLETED)
-    return jobs.order_by("sequence", "id")
-
-
-# --- Live floor ---------------------------------------------------------------------------------
 
 
 def _due_at(job: str = ""):
@@ -206,13 +181,3 @@ def workers_without_job(*, now: datetime, site: Site | None = None) -> QuerySet[
         .select_related("site")
     )
     return workers.order_by("state_rank", "clocked_in_at", "id")
-
-
-# --- Attendance ---------------------------------------------------------------------------------
-
-
-def attendance_days() -> QuerySet[AttendanceDay]:
-    """Attendance days, newest date first, with the worker, site and pay agreement."""
-    return AttendanceDay.objects.select_related("worker__site", "worker__pay_agreement").order_by(
-        "-date", "worker__badge_id", "id"
-    )

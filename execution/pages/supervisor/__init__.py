@@ -1,0 +1,1 @@
+"""The supervisor's pages (/supervisor/): the operational plan, the live floor, attendance."""
