@@ -10,11 +10,12 @@ class IntegrationConfig(AppConfig):
         from execution import hooks as execution_hooks
         from execution.signals import order_changed, registration_processed
         from integration.erp.services import outbox
+        from integration.scale_units import read_only
         from integration.scale_units import services as scale_units
         from inventory.signals import stock_posted
         from mesproject.deployment import is_scale_unit
 
-        from . import read_only, receivers
+        from . import receivers
 
         if is_scale_unit():
             # The ERP is the hub's: a scale unit queues its registrations for the hub, and

@@ -3,9 +3,9 @@ from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from integration.sign_in import PagesSignInForm
-from integration.views import health, home
 from mesproject.deployment import is_scale_unit
+from mesproject.workplace.home import health, home
+from mesproject.workplace.sign_in import PagesSignInForm
 
 admin.site.site_header = "MES back office"
 admin.site.site_title = "MES back office"
@@ -20,7 +20,7 @@ urlpatterns = [
     path("supervisor/", include("execution.pages.supervisor.urls")),
     path("terminal/", include("execution.urls_terminal")),
     path("it/", include("integration.erp.pages.urls")),
-    path("inbox/", include("integration.urls_inbox")),
+    path("inbox/", include("mesproject.workplace.notifications")),
     path("healthz", health, name="health"),
     path("floor/", include("execution.pages.processing_log.urls")),
     path("scale-units/", include("integration.scale_units.pages.urls")),

@@ -71,7 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "mesproject.navigation.navigation",
+                "mesproject.workplace.navigation.navigation",
             ],
         },
     },

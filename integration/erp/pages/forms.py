@@ -1,56 +1,11 @@
-"""Forms of the IT pages: the outbox and idempotency-key filters, the payload fix."""
+"""Forms of the IT pages: the payload fix of a dead letter (the list filters are in
+filters.py)."""
 
 import json
 
 from django import forms
 
-from integration.choices import MessageKind, MessageStatus
 from mesproject.parsers import JsonRefused, json_loads
-
-HELD = "held"
-# The real statuses, plus "held" (integration.erp.selectors.held: pending, behind a dead letter).
-STATUS_CHOICES = [
-    ("", "Any status"),
-    (MessageStatus.DEAD_LETTER, MessageStatus.DEAD_LETTER.label),
-    (HELD, "Held (behind a dead letter)"),
-    (MessageStatus.PENDING, MessageStatus.PENDING.label),
-    (MessageStatus.DELIVERED, MessageStatus.DELIVERED.label),
-    (MessageStatus.CANCELED, MessageStatus.CANCELED.label),
-]
-
-
-def _date(label):
-    return forms.DateField(
-        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-
-class OutboxFilter(forms.Form):
-    """Read from the query string; an invalid value is shown, not applied."""
-
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
-    kind = forms.ChoiceField(choices=[("", "Any kind"), *MessageKind.choices], required=False)
-    stream = forms.CharField(label="Work order / stream", max_length=80, required=False)
-    date_from = _date("Created from")
-    date_to = _date("Created to")
-
-    def apply(self, queryset):
-        self.is_valid()
-        data = self.cleaned_data
-        status = data.get("status")
-        if status == HELD:
-            queryset = queryset.filter(held=True)
-        elif status:
-            queryset = queryset.filter(status=status)
-        if data.get("kind"):
-            queryset = queryset.filter(kind=data["kind"])
-        if data.get("stream", "").strip():
-            queryset = queryset.filter(stream__iexact=data["stream"].strip())
-        if data.get("date_from"):
-            queryset = queryset.filter(created_at__date__gte=data["date_from"])
-        if data.get("date_to"):
-            queryset = queryset.filter(created_at__date__lte=data["date_to"])
-        return queryset
 
 
 class PrettyJSONField(forms.JSONField):
@@ -95,17 +50,3 @@ class FixPayloadForm(forms.Form):
         if not isinstance(payload, dict):
             raise forms.ValidationError("The payload must be a JSON object: { ... }.")
         return payload
-
-
-class IdempotencyKeyFilter(forms.Form):
-    key = forms.CharField(label="Key (exact)", max_length=255, required=False)
-    caller = forms.CharField(label="Caller (user name)", max_length=150, required=False)
-
-    def apply(self, queryset):
-        self.is_valid()
-        data = self.cleaned_data
-        if data.get("key", "").strip():
-            queryset = queryset.filter(key=data["key"].strip())
-        if data.get("caller", "").strip():
-            queryset = queryset.filter(user__username__iexact=data["caller"].strip())
-        return queryset

@@ -12,7 +12,7 @@ integration/erp/services/outbox.py, as the admin's actions do.
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -23,7 +23,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integration.choices import OPEN_MESSAGE_STATUSES, MessageStatus
-from integration.erp.pages.forms import FixPayloadForm, IdempotencyKeyFilter, OutboxFilter
+from integration.erp.pages.filters import IdempotencyKeyFilter, OutboxFilter
+from integration.erp.pages.forms import FixPayloadForm
 from integration.erp.selectors import dead_letters_before, held, with_held
 from integration.erp.services.outbox import outbox_cancel, outbox_fix, outbox_retry
 from integration.models import IdempotencyKey, OutboxMessage
@@ -46,18 +47,6 @@ MAX_BODY_CHARS = 20_000
 TASKS_LISTED = 100
 
 
-def _require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
-def _require_fragment(request, permission: str) -> None:
-    # A fragment answers 403 rather than a redirect to sign in: htmx would put the login
-    # page inside the host page; on a 403 it swaps nothing.
-    if not request.user.is_authenticated or not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
 def _back(request, default: str):
     """Where the user came from (the filtered, paged list), when it is one of ours."""
     target = request.POST.get("next", "")
@@ -73,13 +62,14 @@ def _back(request, default: str):
 
 @login_required
 @require_GET
+@permission_required(VIEW_OUTBOX, raise_exception=True)
 def outbox(request):
-    _require(request, VIEW_OUTBOX)
-    filters = OutboxFilter(request.GET)
-    rows = filters.apply(
+    filters = OutboxFilter(
+        request.GET,
         # The payload can be a whole CSV (pay basis): the list never loads it.
-        with_held(OutboxMessage.objects.defer("payload")).order_by("-created_at", "-id")
+        queryset=with_held(OutboxMessage.objects.defer("payload")).order_by("-created_at", "-id"),
     )
+    rows = filters.qs
     counts = OutboxMessage.objects.filter(status__in=OPEN_MESSAGE_STATUSES).aggregate(
         dead=Count("id", filter=Q(status=MessageStatus.DEAD_LETTER)),
         held=Count("id", filter=held()),
@@ -89,7 +79,7 @@ def outbox(request):
         request,
         "it/outbox.html",
         {
-            "filters": filters,
+            "filters": filters.form,
             "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
             "counts": counts,
             "can_act": request.user.has_perm(CHANGE_OUTBOX),
@@ -142,14 +132,13 @@ def _message_context(request, message: OutboxMessage, fix_form=None) -> dict:
 
 @login_required
 @require_GET
+@permission_required(VIEW_OUTBOX, raise_exception=True)
 def outbox_message(request, pk: int):
-    _require(request, VIEW_OUTBOX)
     message = get_object_or_404(OutboxMessage, pk=pk)
     return render(request, "it/outbox_message.html", _message_context(request, message))
 
 
 def _message_action(request, pk: int, action, done: str):
-    _require(request, CHANGE_OUTBOX)
     message = get_object_or_404(OutboxMessage, pk=pk)
     try:
         action(message)
@@ -162,6 +151,7 @@ def _message_action(request, pk: int, action, done: str):
 
 @login_required
 @require_POST
+@permission_required(CHANGE_OUTBOX, raise_exception=True)
 def outbox_message_retry(request, pk: int):
     return _message_action(
         request,
@@ -173,6 +163,7 @@ def outbox_message_retry(request, pk: int):
 
 @login_required
 @require_POST
+@permission_required(CHANGE_OUTBOX, raise_exception=True)
 def outbox_message_cancel(request, pk: int):
     label = f"user:{request.user.get_username()}"
     return _message_action(
@@ -185,8 +176,8 @@ def outbox_message_cancel(request, pk: int):
 
 @login_required
 @require_http_methods(["POST"])
+@permission_required(CHANGE_OUTBOX, raise_exception=True)
 def outbox_message_fix(request, pk: int):
-    _require(request, CHANGE_OUTBOX)
     message = get_object_or_404(OutboxMessage, pk=pk)
     form = FixPayloadForm(request.POST)
     if not form.is_valid():
@@ -208,9 +199,9 @@ def outbox_message_fix(request, pk: int):
 
 @login_required
 @require_POST
+@permission_required(CHANGE_OUTBOX, raise_exception=True)
 def outbox_retry_selected(request):
     """Bulk retry of the ticked dead letters, in stream order; each refusal reported."""
-    _require(request, CHANGE_OUTBOX)
     ids = selected_ids(request.POST.getlist("message"))
     if not ids:
         messages.warning(request, "Select at least one message.")
@@ -231,9 +222,11 @@ def outbox_retry_selected(request):
 
 
 @require_GET
+# A fragment: 403, not a redirect to sign in (htmx would put the login page inside the host
+# page; on a 403 it swaps nothing), so no login_required here.
+@permission_required(VIEW_OUTBOX, raise_exception=True)
 def order_messages(request, order_id: int):
     """Fragment for the order's page (hx-get, hx-trigger="load"): its stream's messages."""
-    _require_fragment(request, VIEW_OUTBOX)
     order = get_object_or_404(ProductionOrder.objects.only("id", "number"), pk=order_id)
     rows = with_held(OutboxMessage.objects.filter(stream=order.number).defer("payload"))
     counts = rows.aggregate(
@@ -256,19 +249,20 @@ def order_messages(request, order_id: int):
 
 @login_required
 @require_GET
+@permission_required(VIEW_KEYS, raise_exception=True)
 def idempotency_keys(request):
-    _require(request, VIEW_KEYS)
-    filters = IdempotencyKeyFilter(request.GET)
-    rows = filters.apply(
-        IdempotencyKey.objects.select_related("user")
+    filters = IdempotencyKeyFilter(
+        request.GET,
+        queryset=IdempotencyKey.objects.select_related("user")
         .defer("response_body")
-        .order_by("-created_at", "-id")
+        .order_by("-created_at", "-id"),
     )
+    rows = filters.qs
     return render(
         request,
         "it/idempotency_keys.html",
         {
-            "filters": filters,
+            "filters": filters.form,
             "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
         },
     )
@@ -285,8 +279,8 @@ def _stored_body(key: IdempotencyKey) -> str:
 
 @login_required
 @require_GET
+@permission_required(VIEW_KEYS, raise_exception=True)
 def idempotency_key(request, pk: int):
-    _require(request, VIEW_KEYS)
     key = get_object_or_404(IdempotencyKey.objects.select_related("user"), pk=pk)
     return render(request, "it/idempotency_key.html", {"key": key, "body": _stored_body(key)})
 
@@ -298,7 +292,10 @@ def _task(request, task_id: str):
     task = task_get(task_id)
     if task is None:
         raise Http404("No such task: only tasks started from a page can be followed.")
-    _require_fragment(request, task.permission)
+    # A fragment answers 403 rather than a redirect to sign in: htmx would put the login
+    # page inside the host page; on a 403 it swaps nothing.
+    if not request.user.has_perm(task.permission):
+        raise PermissionDenied
     return task
 
 

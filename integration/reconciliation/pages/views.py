@@ -7,8 +7,7 @@ person to its progress page (it:task_progress), which links the run when it is d
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,33 +25,37 @@ RUN_PERMISSION = "integration.add_reconciliationrun"
 VIEW_JOURNAL = "inventory.view_adjustmentjournal"
 
 
-def _require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def reconciliation_list(request):
+    """The runs (GET); "Run reconciliation now" (POST), each with its own permission."""
     if request.method == "POST":
-        _require(request, RUN_PERMISSION)
-        try:
-            task = task_start(
-                reconcile_wip_now,
-                label="WIP reconciliation",
-                permission=RUN_PERMISSION,
-                user=request.user,
-                kwargs={"actor_label": f"user:{request.user.get_username()}", "trigger": "button"},
-            )
-        except TaskNotStarted:
-            messages.error(
-                request,
-                "The reconciliation could not be started: the job queue is not reachable. "
-                "Try again in a minute; the nightly run goes ahead anyway.",
-            )
-            return redirect("integration-pages:reconciliation-list")
-        return redirect("it:task_progress", task_id=task.task_id)
-    _require(request, VIEW_PERMISSION)
+        return _run_now(request)
+    return _run_list(request)
+
+
+@permission_required(RUN_PERMISSION, raise_exception=True)
+def _run_now(request):
+    try:
+        task = task_start(
+            reconcile_wip_now,
+            label="WIP reconciliation",
+            permission=RUN_PERMISSION,
+            user=request.user,
+            kwargs={"actor_label": f"user:{request.user.get_username()}", "trigger": "button"},
+        )
+    except TaskNotStarted:
+        messages.error(
+            request,
+            "The reconciliation could not be started: the job queue is not reachable. "
+            "Try again in a minute; the nightly run goes ahead anyway.",
+        )
+        return redirect("integration-pages:reconciliation-list")
+    return redirect("it:task_progress", task_id=task.task_id)
+
+
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def _run_list(request):
     runs = ReconciliationRun.objects.select_related("snapshot", "adjustment_journal").order_by(
         "-started_at", "-id"
     )
@@ -69,8 +72,8 @@ def reconciliation_list(request):
 
 @login_required
 @require_GET
+@permission_required(VIEW_PERMISSION, raise_exception=True)
 def reconciliation_detail(request, pk: int):
-    _require(request, VIEW_PERMISSION)
     run = get_object_or_404(
         ReconciliationRun.objects.select_related("snapshot", "adjustment_journal"), pk=pk
     )

@@ -1,8 +1,8 @@
 """Thin views over integration.scale_units.services."""
 
+import django_filters
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -19,40 +19,43 @@ CHANGE_PACKAGES = "integration.change_receivedpackage"
 CHANGE_FORWARDS = "integration.change_hubforward"
 
 
-def _require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
+class ReceivedPackageFilter(django_filters.FilterSet):
+    """The hub link page's packages by status and order number (part of it)."""
+
+    status = django_filters.ChoiceFilter(choices=PackageStatus.choices)
+    order = django_filters.CharFilter(field_name="order_number", lookup_expr="icontains")
+
+    class Meta:
+        model = ReceivedPackage
+        fields = ["status", "order"]
 
 
 @login_required
 @require_GET
+@permission_required(VIEW_UNITS, raise_exception=True)
 def status_page(request):
     """Hub: every scale unit, its last contact, backlog both ways and errors."""
-    _require(request, VIEW_UNITS)
     return render(request, "scale_units/status.html", {"rows": scale_units.scale_units_status()})
 
 
 @login_required
 @require_GET
+@permission_required(VIEW_PACKAGES, raise_exception=True)
 def hub_link_page(request):
     """Scale unit: the manufacturing jobs processing history and the queue to the hub."""
-    _require(request, VIEW_PACKAGES)
-    status = request.GET.get("status", "")
-    order = request.GET.get("order", "").strip()
-    packages = ReceivedPackage.objects.defer("payload").order_by("-hub_id")
-    if status in PackageStatus.values:
-        packages = packages.filter(status=status)
-    if order:
-        packages = packages.filter(order_number__icontains=order)
-    page = Paginator(packages, 50).get_page(request.GET.get("page"))
+    filters = ReceivedPackageFilter(
+        request.GET, queryset=ReceivedPackage.objects.defer("payload").order_by("-hub_id")
+    )
+    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    chosen = filters.form.cleaned_data
     waiting = HubForward.objects.defer("payload").exclude(status=ForwardStatus.SENT)
     return render(
         request,
         "scale_units/hub_link.html",
         {
             "page": page,
-            "status": status,
-            "order": order,
+            "status": chosen.get("status") or "",
+            "order": chosen.get("order") or "",
             "statuses": PackageStatus.choices,
             "actionable": (PackageStatus.NEW, PackageStatus.FAILED),
             "backlog": scale_units.backlog(),
@@ -75,8 +78,8 @@ def _act(request, action, done: str):
 
 @login_required
 @require_POST
+@permission_required(CHANGE_PACKAGES, raise_exception=True)
 def hub_sync_now(request):
-    _require(request, CHANGE_PACKAGES)
     summary = scale_units.hub_sync(force=True)
     level = messages.warning if summary.error else messages.success
     level(request, f"Sync with the hub: {summary}.")
@@ -85,8 +88,8 @@ def hub_sync_now(request):
 
 @login_required
 @require_POST
+@permission_required(CHANGE_PACKAGES, raise_exception=True)
 def package_process(request, pk: int):
-    _require(request, CHANGE_PACKAGES)
     package = get_object_or_404(ReceivedPackage, pk=pk)
     try:
         package = scale_units.package_process_again(package=package, actor=Actor(user=request.user))
@@ -102,8 +105,8 @@ def package_process(request, pk: int):
 
 @login_required
 @require_POST
+@permission_required(CHANGE_PACKAGES, raise_exception=True)
 def package_cancel(request, pk: int):
-    _require(request, CHANGE_PACKAGES)
     package = get_object_or_404(ReceivedPackage, pk=pk)
     actor = Actor(user=request.user)
     return _act(
@@ -115,8 +118,8 @@ def package_cancel(request, pk: int):
 
 @login_required
 @require_POST
+@permission_required(CHANGE_FORWARDS, raise_exception=True)
 def forward_retry(request, pk: int):
-    _require(request, CHANGE_FORWARDS)
     forward = get_object_or_404(HubForward, pk=pk)
     return _act(
         request,

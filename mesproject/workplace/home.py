@@ -1,10 +1,12 @@
+"""The home page (each role to its first page) and the health check."""
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch
 
-from .models import Heartbeat
+from integration.models import Heartbeat
 
 
 def health(request):

@@ -1,79 +1,35 @@
-"""What reaches people: notifications of the signed-in user's roles (DLQ alerts,
-reconciliation flags, change requests), newest first, unread ones marked, read on demand; and
-the ERP's change requests to running orders, which a supervisor approves or rejects."""
+"""The ERP's change requests to running orders, which a supervisor approves or rejects.
+
+Served under /inbox/ next to the notifications (mesproject/workplace/notifications.py
+includes these patterns, so their names stay in the "inbox" namespace).
+"""
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+import django_filters
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from integration.choices import ChangeRequestStatus
 from integration.erp.services.work_orders import (
     CHANGEABLE_FIELDS,
     change_request_approve,
     change_request_reject,
 )
+from integration.models import ChangeRequest
 from inventory.fields import show
 from mesproject.errors import ApplicationError
-from mesproject.forms import selected_ids
-
-from .choices import ChangeRequestStatus
-from .models import ChangeRequest, Notification
-from .services.notifications import notification_mark_read, notifications_for
 
 PAGE_SIZE = 50
-
-
-def _with_read_flag(user):
-    read = Notification.read_by.through.objects.filter(
-        notification_id=OuterRef("pk"), user_id=user.pk
-    )
-    return notifications_for(user).annotate(is_read=Exists(read))
-
-
-@login_required
-@require_GET
-def notification_list(request):
-    notifications = _with_read_flag(request.user)
-    if request.GET.get("unread"):
-        notifications = notifications.filter(is_read=False)
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "integration/notifications.html",
-        {"page": page, "unread_only": bool(request.GET.get("unread"))},
-    )
-
-
-@login_required
-@require_POST
-def notifications_mark_read(request):
-    """Marks the chosen notifications (or, with `all`, every unread one) as read."""
-    notifications = _with_read_flag(request.user).filter(is_read=False)
-    if not request.POST.get("all"):
-        ids = selected_ids(request.POST.getlist("notification"))
-        notifications = notifications.filter(pk__in=ids)
-    count = 0
-    for notification in notifications:
-        notification_mark_read(notification=notification, user=request.user)
-        count += 1
-    messages.success(request, f"{count} notification(s) marked as read.")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "inbox:notifications"
-    return redirect(target)
-
-
-# --- Change requests from the ERP ---------------------------------------------------------------
 
 VIEW_CHANGE_REQUEST = "integration.view_changerequest"
 CHANGE_CHANGE_REQUEST = "integration.change_changerequest"
@@ -85,19 +41,18 @@ FIELD_LABELS = {
 }
 
 
-class ChangeRequestFilter(forms.Form):
-    status = forms.ChoiceField(
-        choices=[("", "Any status"), *ChangeRequestStatus.choices], required=False
+class ChangeRequestFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        label="Status", choices=ChangeRequestStatus.choices, empty_label="Any status"
     )
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["status"]
 
 
 class DecisionForm(forms.Form):
     note = forms.CharField(max_length=500, required=False, strip=True)
-
-
-def _require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
 
 
 def _show(value) -> str:
@@ -140,10 +95,9 @@ def _changes(request: ChangeRequest) -> list[dict]:
 
 
 @login_required
+@permission_required(VIEW_CHANGE_REQUEST, raise_exception=True)
 @require_GET
 def change_request_list(request):
-    _require(request, VIEW_CHANGE_REQUEST)
-    filters = ChangeRequestFilter(request.GET)
     requests = (
         ChangeRequest.objects.select_related("order__item", "decided_by")
         .annotate(
@@ -156,16 +110,15 @@ def change_request_list(request):
         )
         .order_by("pending_first", "-requested_at", "-id")
     )
-    if filters.is_valid() and filters.cleaned_data["status"]:
-        requests = requests.filter(status=filters.cleaned_data["status"])
-    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = ChangeRequestFilter(request.GET, queryset=requests)
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for each in page:
         each.change_rows = _changes(each)
     return render(
         request,
         "integration/change_requests.html",
         {
-            "filters": filters,
+            "filters": filters.form,
             "page": page,
             "can_act": request.user.has_perm(CHANGE_CHANGE_REQUEST),
             "pending_count": ChangeRequest.objects.filter(
@@ -177,10 +130,10 @@ def change_request_list(request):
 
 
 @login_required
+@permission_required(CHANGE_CHANGE_REQUEST, raise_exception=True)
 @require_POST
 def change_request_decide(request, pk: int):
     """Approve (the change is applied to the order now) or reject, with an optional note."""
-    _require(request, CHANGE_CHANGE_REQUEST)
     change_request = get_object_or_404(ChangeRequest.objects.select_related("order"), pk=pk)
     decision = request.POST.get("decision", "")
     form = DecisionForm(request.POST)
@@ -207,3 +160,13 @@ def change_request_decide(request, pk: int):
     ):
         target = reverse("inbox:change_requests")
     return redirect(target)
+
+
+urlpatterns = [
+    path("change-requests/", change_request_list, name="change_requests"),
+    path(
+        "change-requests/<int:pk>/decide/",
+        change_request_decide,
+        name="change_request_decide",
+    ),
+]
