@@ -1,0 +1,100 @@
+"""The timed processors: child processes of bench/registrations.py (--child), released at
+once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+
+from _common import ROOT
+
+
+def child() -> None:
+    """One processor: set up, say ready, wait for go, process until nothing is left."""
+    import django
+
+    django.setup()
+    from django.db import DatabaseError, connection
+
+    from execution.choices import RegistrationStatus
+    from execution.models import RawRegistration
+    from execution.services.processing import registrations_process
+
+    connection.ensure_connection()
+    RawRegistration.objects.exists()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started, cpu = time.perf_counter(), time.process_time()
+    totals = Counter()
+    errors: list[str] = []
+    idle = 0
+    while True:
+        try:
+            summary = registrations_process()
+        except DatabaseError as exc:  # what Celery would retry; counted, reported
+            totals["database_errors"] += 1
+            errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            continue
+        totals["calls"] += 1
+        totals["processed"] += summary.processed
+        totals["failed"] += summary.failed
+        if summary.processed or summary.failed:
+            idle = 0
+            continue
+        held = RawRegistration.objects.filter(status=RegistrationStatus.FAILED).values("lane")
+        left = (
+            RawRegistration.objects.filter(status=RegistrationStatus.NEW)
+            .exclude(lane__in=held)
+            .exists()
+        )
+        if not left:
+            break
+        idle += 1
+        totals["idle_polls"] += 1
+        if idle > 3000:  # 30 s without progress while work is left: give up, report
+            errors.append("gave up: registrations left that no call could process")
+            break
+        time.sleep(0.01)
+    result = dict(totals)
+    result.update(
+        seconds=round(time.perf_counter() - started, 3),
+        cpu_seconds=round(time.process_time() - cpu, 3),
+        errors=errors[:5],
+    )
+    print(json.dumps(result), flush=True)
+
+
+def run_processors(count: int, env: dict) -> tuple[float, list[dict]]:
+    """Start `count` processors, release them at once, wait for all; wall seconds."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "registrations.py"), "--child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=str(ROOT),
+        )
+        for _ in range(count)
+    ]
+    for proc in children:
+        line = proc.stdout.readline()
+        if line.strip() != "ready":
+            sys.exit(f"a processor did not start: {line!r}")
+    started = time.perf_counter()
+    for proc in children:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    outputs = [proc.communicate()[0] for proc in children]
+    seconds = time.perf_counter() - started
+    results = []
+    for proc, output in zip(children, outputs, strict=True):
+        lines = [line for line in output.splitlines() if line.startswith("{")]
+        if proc.returncode or not lines:
+            sys.exit(f"a processor failed (exit {proc.returncode}): {output[-2000:]}")
+        results.append(json.loads(lines[-1]))
+    return seconds, results
