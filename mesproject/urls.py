@@ -18,7 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", include("execution.pages.dashboard.urls")),
     path("supervisor/", include("execution.pages.supervisor.urls")),
-    path("terminal/", include("execution.urls_terminal")),
+    path("terminal/", include("execution.pages.terminal.urls")),
     path("it/", include("integration.erp.pages.urls")),
     path("inbox/", include("mesproject.workplace.notifications")),
     path("healthz", health, name="health"),

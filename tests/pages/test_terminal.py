@@ -19,13 +19,13 @@ from django.urls import Resolver404, resolve, reverse
 
 from execution.choices import JobKind, RegistrationKind, RegistrationStatus
 from execution.models import Job, RawRegistration, Terminal, Worker
+from execution.services.senders import WORKER_KEY
 from execution.services.terminal import (
     PIN_MAX_FAILURES,
     pin_failures_reset,
     worker_check_pin,
     worker_set_pin,
 )
-from execution.views_terminal import WORKER_KEY
 from inventory.choices import Tracking
 from mesproject.errors import ApplicationError, NotAllowed
 from mesproject.roles import OPERATOR, PLANNER

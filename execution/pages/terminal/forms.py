@@ -9,8 +9,8 @@ from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, show
 from orders.choices import ReasonKind
 from orders.models import ReasonCode
 
-from .choices import JobKind
-from .models import AbsenceCode, IndirectActivity, Job
+from ...choices import JobKind
+from ...models import AbsenceCode, IndirectActivity, Job
 
 # Touch screens with no keyboard: the on-screen number pad opens for these.
 NUMBER = {"inputmode": "decimal", "autocomplete": "off", "class": "number-input"}
