@@ -9,7 +9,7 @@ BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-mesproject.settings.base}
-# The demo's ERP is the simulator in the repository (integration/erp_simulator.py): the
+# The demo's ERP is the simulator in the repository (integration/demo/erp_simulator.py): the
 # outbox really delivers to it, signed. Its record: http://127.0.0.1:$ERP_PORT/control/messages
 ERP_PORT=${ERP_PORT:-8765}
 export MES_ERP_ENDPOINT_URL=${MES_ERP_ENDPOINT_URL:-http://127.0.0.1:$ERP_PORT/api/messages}

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "orders",
     "execution",
     "integration",
+    # Above every app: roles, home, notifications, the demo's commands (mesproject/workplace/).
+    "mesproject.workplace",
 ]
 
 MIDDLEWARE = [

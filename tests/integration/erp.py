@@ -70,7 +70,7 @@ class ErpSimulator:
 
     def start(self, timeout: float = 10.0) -> "ErpSimulator":
         """Start the process and return once ``/healthz`` answers."""
-        command = [sys.executable, "-m", "integration.erp_simulator", "--quiet"]
+        command = [sys.executable, "-m", "integration.demo.erp_simulator", "--quiet"]
         command += ["--host", self.host, "--port", str(self.port), "--db", str(self.db_path)]
         for secret in self.secrets:
             command += ["--secret", secret]

@@ -14,7 +14,7 @@ from execution.models import Job, Worker
 from execution.services.processing import registrations_process
 from execution.services.registrations import RegistrationInput, registration_accept
 from integration.choices import MessageKind, MessageStatus
-from integration.demo import seed_demo_plant
+from integration.demo.plant import seed_demo_plant
 from integration.erp.services.relay import outbox_deliver
 from integration.models import DefectReasonMapping, OutboxMessage
 from orders.choices import ReasonKind

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from integration.erp_simulator import serve
+from integration.demo.erp_simulator import serve
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ Standard library only and no Django, so it runs beside the MES the way the real 
 tests start it as a subprocess, restart it (records live in SQLite) and make it misbehave on
 demand through ``/control/mode``.
 
-    python -m integration.erp_simulator --port 8765 --secret S [--secret S2] \\
+    python -m integration.demo.erp_simulator --port 8765 --secret S [--secret S2] \\
         --db var/erp-simulator.sqlite3 [--host 127.0.0.1] [--quiet]
 """
 
@@ -431,7 +431,7 @@ def serve(host: str, port: int, secrets: list[str], db_path: str | Path, quiet: 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m integration.erp_simulator",
+        prog="python -m integration.demo.erp_simulator",
         description="Receive signed MES outbox messages the way the ERP would.",
     )
     parser.add_argument("--host", default="127.0.0.1")
