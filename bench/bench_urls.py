@@ -21,8 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integration.erp.api.permissions import HasPerms
 from integration.choices import NotificationKind
+from integration.erp.api.permissions import HasPerms
 from integration.models import Notification
 
 BENCH_ROLE = "bench"

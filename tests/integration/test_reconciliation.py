@@ -23,7 +23,6 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from integration.reconciliation.admin import RUN_NOW, ReconciliationRunAdmin
 from integration.choices import MessageKind, MessageStatus, NotificationKind, RunStatus
 from integration.erp.services.outbox import material_issues_flush
 from integration.models import (
@@ -35,6 +34,7 @@ from integration.models import (
     ReconciliationRun,
     ReconciliationVariance,
 )
+from integration.reconciliation.admin import RUN_NOW, ReconciliationRunAdmin
 from integration.reconciliation.services import (
     NO_SNAPSHOT,
     erp_wip_snapshot_receive,
