@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib import admin
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -24,9 +23,6 @@ from execution.services import attendance as services
 from mesproject.actors import Actor
 from mesproject.errors import NotAllowed
 from tests.execution.floor import make_floor
-
-if not admin.site.is_registered(AttendanceDay):
-    import execution.admin_attendance  # noqa: F401  (admin.py imports it once it is wired)
 
 pytestmark = pytest.mark.django_db
 

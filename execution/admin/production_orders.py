@@ -18,9 +18,9 @@ from orders.admin import ProductionOrderAdmin
 from orders.choices import Transition
 from orders.models import ProductionOrder
 
-from .selectors.shortages import release_shortages_to_confirm
-from .services import order_lifecycle
-from .services.order_changes import order_change, order_material_add, order_material_remove
+from ..selectors.shortages import release_shortages_to_confirm
+from ..services import order_lifecycle
+from ..services.order_changes import order_change, order_material_add, order_material_remove
 
 
 def _shortages_text(shortages) -> str:

@@ -1,7 +1,7 @@
 """Attendance days in the admin: supervisors review, calculate again, approve and transfer.
 
-Imported by execution/admin.py. Days are made by the calculation, never by hand, and every
-status change goes through execution.services.attendance; a refusal is a message, not a 500.
+Days are made by the calculation, never by hand, and every status change goes through
+execution.services.attendance; a refusal is a message, not a 500.
 """
 
 from django.contrib import admin, messages
@@ -10,9 +10,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
 
-from .models import AttendanceDay
-from .pages.supervisor.attendance import MINUTE_FIELDS, csv_response
-from .services import attendance as services
+from ..models import AttendanceDay
+from ..pages.supervisor.attendance import MINUTE_FIELDS, csv_response
+from ..services import attendance as services
 
 
 @admin.register(AttendanceDay)
