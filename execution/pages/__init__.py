@@ -1,1 +1,2 @@
-"""Browser pages of execution, one module per page group (views, forms and reads together)."""
+"""Browser pages of execution, one sub-package per page group with its views, forms, filters,
+the reads only it uses and its urls (docs/pages.md lists them)."""
