@@ -10,8 +10,6 @@ from inventory.fields import show
 
 from .scales import Tick, scale_for
 
-# --- Small multiples: one hourly bar chart per resource ---------------------------------------
-
 
 @dataclass(frozen=True)
 class HourBar:
