@@ -2,12 +2,13 @@
 
 from django.db import models
 from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.fields import QuantityField
 from inventory.models import Item, UnitOfMeasure
 from orders.models import ProductionOrder
 
-from ..choices import MessageKind, MessageStatus
+from ..choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus
 
 
 class OutboxStream(models.Model):
@@ -23,7 +24,7 @@ class OutboxStream(models.Model):
         return self.key
 
 
-class OutboxMessage(models.Model):
+class OutboxMessage(FSMModelMixin, models.Model):
     """One upstream message; only the oldest unfinished message of a stream may be sent."""
 
     stream = models.CharField(max_length=80, help_text="The work order (wo_id), or payroll.")
@@ -41,8 +42,8 @@ class OutboxMessage(models.Model):
         help_text="The shop-floor registration it reports: a correction's reversal names "
         "the message it reverses by it.",
     )
-    status = models.CharField(
-        max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    status = FSMField(
+        max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING, protected=True
     )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(
@@ -72,6 +73,31 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream}#{self.sequence} {self.get_kind_display()}"
+
+    # The lane queue's transitions (mesproject.lanes: a stream is a lane); when to retry and
+    # when a message is a dead letter is the relay's.
+
+    @transition(field=status, source=OPEN_MESSAGE_STATUSES, target=MessageStatus.DELIVERED)
+    def delivered(self, at, status_code: int) -> None:
+        self.delivered_at, self.next_attempt_at = at, None
+        self.last_status_code, self.last_error = status_code, ""
+
+    @transition(field=status, source=OPEN_MESSAGE_STATUSES, target=MessageStatus.DEAD_LETTER)
+    def fail(self, error: str, *, now, status_code, retry_at) -> None:
+        """Into the dead-letter queue (retried on the backoff schedule): holds its stream."""
+        self.last_error, self.last_status_code = error, status_code
+        self.dead_lettered_at = self.dead_lettered_at or now
+        self.next_attempt_at = retry_at
+
+    @transition(field=status, source=MessageStatus.DEAD_LETTER, target=MessageStatus.PENDING)
+    def process_again(self, at) -> None:
+        """Sent again now."""
+        self.next_attempt_at = at
+
+    @transition(field=status, source=MessageStatus.DEAD_LETTER, target=MessageStatus.CANCELED)
+    def cancel(self, by: str) -> None:
+        """Given up (kept); the later messages of its stream go on."""
+        self.next_attempt_at, self.canceled_by = None, by
 
 
 class OutboxFix(models.Model):

@@ -8,6 +8,7 @@ HubForward (its registrations on their way to the hub) and HubLink (the state of
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.models import Site
 
@@ -70,7 +71,7 @@ class HubPackage(models.Model):
         return f"{self.scale_unit_id} #{self.pk} {self.kind} {self.order_number}"
 
 
-class ReceivedPackage(models.Model):
+class ReceivedPackage(FSMModelMixin, models.Model):
     """Scale unit side: a package taken from the hub; applied in hub order, per order."""
 
     hub_id = models.PositiveBigIntegerField(unique=True, help_text="Its id on the hub.")
@@ -78,8 +79,8 @@ class ReceivedPackage(models.Model):
     order_number = models.CharField(max_length=64, blank=True)
     reason = models.CharField(max_length=64)
     payload = models.JSONField()
-    status = models.CharField(
-        max_length=12, choices=PackageStatus.choices, default=PackageStatus.NEW
+    status = FSMField(
+        max_length=12, choices=PackageStatus.choices, default=PackageStatus.NEW, protected=True
     )
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -95,8 +96,34 @@ class ReceivedPackage(models.Model):
     def __str__(self) -> str:
         return f"#{self.hub_id} {self.kind} {self.order_number}"
 
+    # The lane queue's transitions (mesproject.lanes); applying is the scale unit's service.
 
-class HubForward(models.Model):
+    @transition(field=status, source=PackageStatus.NEW, target=PackageStatus.PROCESSED)
+    def processed(self, at, by: str) -> None:
+        self.processed_at, self.error, self.handled_by = at, "", by
+
+    @transition(field=status, source=PackageStatus.NEW, target=PackageStatus.FAILED)
+    def fail(self, error: str, by: str) -> None:
+        """Holds the later packages of its order."""
+        self.error, self.handled_by = error, by
+
+    @transition(
+        field=status, source=[PackageStatus.FAILED, PackageStatus.NEW], target=PackageStatus.NEW
+    )
+    def process_again(self) -> None:
+        """Back to the queue, to be applied now."""
+
+    @transition(
+        field=status,
+        source=[PackageStatus.NEW, PackageStatus.FAILED],
+        target=PackageStatus.CANCELED,
+    )
+    def cancel(self, by: str) -> None:
+        """Given up; the later packages of its order go on."""
+        self.handled_by = by
+
+
+class HubForward(FSMModelMixin, models.Model):
     """Scale unit side: a registration accepted here, to be posted to the hub as it was
     accepted (the hub derives bundle members and clock-out stops the same way)."""
 
@@ -105,8 +132,8 @@ class HubForward(models.Model):
     order_number = models.CharField(max_length=64, blank=True)
     occurred_at = models.DateTimeField()
     payload = models.JSONField(help_text="The registration as the hub's API takes it.")
-    status = models.CharField(
-        max_length=12, choices=ForwardStatus.choices, default=ForwardStatus.PENDING
+    status = FSMField(
+        max_length=12, choices=ForwardStatus.choices, default=ForwardStatus.PENDING, protected=True
     )
     attempts = models.PositiveIntegerField(default=0)
     hub_status = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -126,6 +153,18 @@ class HubForward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.registration_uuid} ({self.status})"
+
+    @transition(field=status, source=ForwardStatus.PENDING, target=ForwardStatus.SENT)
+    def accepted(self, code: int, at) -> None:
+        self.hub_status, self.sent_at, self.error = code, at, ""
+
+    @transition(field=status, source=ForwardStatus.PENDING, target=ForwardStatus.REJECTED)
+    def rejected(self, code: int, at, error: str) -> None:
+        self.hub_status, self.sent_at, self.error = code, at, error
+
+    @transition(field=status, source=ForwardStatus.REJECTED, target=ForwardStatus.PENDING)
+    def send_again(self) -> None:
+        """After its cause was fixed on the hub."""
 
 
 class HubLink(models.Model):

@@ -313,9 +313,7 @@ def test_hub_link_page_shows_the_backlog_and_processes_or_cancels(client, as_sca
     as_scale_unit()
     client.force_login(role_user(SUPERVISOR))
     failed = received(5, [Job(pk=10_000_001, order_id=9_999_998, operation_number=1)], "PO-9")
-    failed.status = PackageStatus.FAILED
-    failed.error = "boom"
-    failed.save()
+    ReceivedPackage.objects.filter(pk=failed.pk).update(status=PackageStatus.FAILED, error="boom")
     HubForward.objects.create(
         registration_uuid=uuid.uuid4(), kind="clock_in", occurred_at=timezone.now(), payload={}
     )

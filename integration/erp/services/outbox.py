@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from execution.choices import RegistrationKind
 from execution.models import ReportAsFinishedLine, RouteCardLine
@@ -29,11 +29,22 @@ from integration.services.notifications import notify
 from inventory.choices import TransactionKind
 from inventory.fields import show
 from mesproject.errors import NotAllowed
+from mesproject.lanes import LaneQueue, move
 from mesproject.nudge import nudge, nudge_clear
 from mesproject.roles import IT, SUPERVISOR
 from orders.models import ProductionOrder
 
 PAYROLL_STREAM = "payroll"
+
+# Each stream is a lane, in sequence order; a dead letter holds its stream (and is still
+# retried on the backoff schedule: the relay claims open messages, not only pending ones).
+QUEUE = LaneQueue(
+    OutboxMessage,
+    lane="stream",
+    sequence=("sequence",),
+    waiting=(MessageStatus.PENDING,),
+    holding=(MessageStatus.DEAD_LETTER,),
+)
 
 
 def _lock_stream(key: str) -> OutboxStream:
@@ -341,11 +352,9 @@ def retry_delay(attempts: int) -> timezone.timedelta:
 def dead_letter(message: OutboxMessage, error: str, *, now, status_code=None) -> None:
     """Into the DLQ (alert once), retried on the backoff schedule; later messages wait."""
     first_time = message.status != MessageStatus.DEAD_LETTER
-    message.status = MessageStatus.DEAD_LETTER
-    message.last_error = error
-    message.last_status_code = status_code
-    message.dead_lettered_at = message.dead_lettered_at or now
-    message.next_attempt_at = now + retry_delay(message.attempts)
+    message.fail(
+        error, now=now, status_code=status_code, retry_at=now + retry_delay(message.attempts)
+    )
     message.save()
     if first_time:
         notify(
@@ -368,24 +377,27 @@ def _message_link(message: OutboxMessage) -> str:
         return reverse("admin:integration_outboxmessage_change", args=[message.pk])
 
 
+def _refused(message: OutboxMessage) -> NotAllowed:
+    return NotAllowed(
+        f"Message {message} is {message.get_status_display()}: only a message in the "
+        "dead-letter queue can be retried, fixed or canceled.",
+        code="message_notdead_letter",
+        fields={"status": message.status},
+    )
+
+
 def _requiredead_letter(message: OutboxMessage) -> OutboxMessage:
-    message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
-    if message.status != MessageStatus.DEAD_LETTER:
-        raise NotAllowed(
-            f"Message {message} is {message.get_status_display()}: only a message in the "
-            "dead-letter queue can be retried, fixed or canceled.",
-            code="message_notdead_letter",
-            fields={"status": message.status},
-        )
+    message = QUEUE.lock(message)
+    if not can_proceed(message.process_again):
+        raise _refused(message)
     return message
 
 
 @transaction.atomic
 def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
     """Send again now; once delivered, the messages it held follow in their order."""
-    message = _requiredead_letter(message)
-    message.status = MessageStatus.PENDING
-    message.next_attempt_at = timezone.now()
+    message = QUEUE.lock(message)
+    move(message, "process_again", lambda: _refused(message), timezone.now())
     message.save(update_fields=["status", "next_attempt_at"])
     transaction.on_commit(_nudge_relay)
     return message
@@ -413,10 +425,8 @@ def outbox_fix(*, message: OutboxMessage, payload: dict, actor_label: str) -> Ou
 @transaction.atomic
 def outbox_cancel(*, message: OutboxMessage, actor_label: str) -> OutboxMessage:
     """Give up on a dead-lettered message (kept, marked canceled); the held ones go on."""
-    message = _requiredead_letter(message)
-    message.status = MessageStatus.CANCELED
-    message.next_attempt_at = None
-    message.canceled_by = actor_label[:64]
+    message = QUEUE.lock(message)
+    move(message, "cancel", lambda: _refused(message), actor_label[:64])
     message.save(update_fields=["status", "next_attempt_at", "canceled_by"])
     transaction.on_commit(_nudge_relay)
     return message
@@ -424,16 +434,14 @@ def outbox_cancel(*, message: OutboxMessage, actor_label: str) -> OutboxMessage:
 
 def earlier_open(*, stream, sequence):
     """Messages of the stream before this sequence, not yet finished: they hold it."""
-    return OutboxMessage.objects.filter(
-        stream=stream, sequence__lt=sequence, status__in=OPEN_MESSAGE_STATUSES
-    )
+    return QUEUE.earlier(OutboxMessage(stream=stream, sequence=sequence))
 
 
 def deliverable_heads(*, now, limit: int) -> list[int]:
     """Ids of messages due now that are the oldest unfinished one of their stream."""
-    return list(
-        OutboxMessage.objects.filter(status__in=OPEN_MESSAGE_STATUSES, next_attempt_at__lte=now)
-        .exclude(Exists(earlier_open(stream=OuterRef("stream"), sequence=OuterRef("sequence"))))
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
+    return QUEUE.heads(
+        limit,
+        order_by=("next_attempt_at", "id"),
+        statuses=OPEN_MESSAGE_STATUSES,
+        next_attempt_at__lte=now,
     )

@@ -1,8 +1,10 @@
 """The outbox relay: sends due messages to the ERP, signed, in order per stream.
 
-A message is sent while its row is locked (`FOR UPDATE SKIP LOCKED`), so two relays never
-send it at the same time; a crash after the ERP answered and before the commit sends it
-again later, which the ERP's duplicate check on transaction_uuid absorbs. Streams run in
+Streams are lanes of the lane queue (mesproject.lanes): a message is sent while its stream's
+advisory lock and its row lock (`FOR UPDATE SKIP LOCKED`) are held, so two relays never send
+it at the same time; the retries, backoff and dead-letter queue are the relay's own. A crash
+after the ERP answered and before the commit sends it again later, which the ERP's duplicate
+check on transaction_uuid absorbs. Streams run in
 parallel (threads on PostgreSQL), each one strictly in sequence.
 """
 
@@ -16,13 +18,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from integration.choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus
+from integration.choices import OPEN_MESSAGE_STATUSES, MessageKind
 from integration.erp import signing
 from integration.erp.services.outbox import (
+    QUEUE,
     UnmappedDefect,
     dead_letter,
     deliverable_heads,
-    earlier_open,
     map_defect,
     retry_delay,
 )
@@ -93,15 +95,9 @@ def outbox_deliver_one(*, pk: int) -> str | None:
     None when it was not this relay's to send now."""
     with transaction.atomic():
         now = timezone.now()
-        message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(pk=pk, status__in=OPEN_MESSAGE_STATUSES, next_attempt_at__lte=now)
-            .first()
-        )
-        if (
-            message is None
-            or earlier_open(stream=message.stream, sequence=message.sequence).exists()
-        ):
+        # The head of its stream (mesproject.lanes), due now; a dead letter is retried too.
+        message = QUEUE.claim(pk, statuses=OPEN_MESSAGE_STATUSES, next_attempt_at__lte=now)
+        if message is None:
             return None
         message.attempts += 1
         if message.kind in (MessageKind.SCRAP, MessageKind.SCRAP_REVERSAL):
@@ -119,11 +115,7 @@ def outbox_deliver_one(*, pk: int) -> str | None:
         except OSError as exc:  # timeout, refused connection, DNS...
             return _failed(message, f"{type(exc).__name__}: {exc}", now=now)
         if 200 <= status < 300:
-            message.status = MessageStatus.DELIVERED
-            message.delivered_at = timezone.now()
-            message.next_attempt_at = None
-            message.last_status_code = status
-            message.last_error = ""
+            message.delivered(timezone.now(), status)
             message.save()
             return "delivered"
         error = f"ERP answered {status}: {text[:500]}"

@@ -1,9 +1,10 @@
 """Hub and scale units, the scale unit's side (docs/scale_units.md).
 
 The manufacturing hub to scale unit message processor applies the packages taken from the
-hub, in hub order, each in its own transaction; a failed one holds the later ones of its
-order. Every registration accepted on the scale unit is queued for the hub, in the same
-transaction, as the hub's API takes it (forward_record); link.py sends the queue.
+hub through the lane queue (mesproject.lanes): in hub order, each in its own transaction; a
+failed one holds the later ones of its order (its lane; a package of no order is in none).
+Every registration accepted on the scale unit is queued for the hub, in the same transaction,
+as the hub's API takes it (forward_record); link.py sends the queue.
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ from dataclasses import dataclass
 
 from django.core import serializers
 from django.core.serializers.base import DeserializationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from execution.models import Job, LogbookEntry, RawRegistration
 from integration.choices import PackageStatus
 from integration.models import HubForward, ReceivedPackage
 from integration.scale_units.services.common import RUNNING
+from mesproject.actors import Actor
 from mesproject.deployment import is_scale_unit
 from mesproject.errors import ApplicationError, NotAllowed
+from mesproject.lanes import LaneQueue, attempt, failure_text, move
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
-from orders.services import Actor
 
 # Order fields the hub decides; the quantities reported and the running status are the
 # floor's (the scale unit's registrations reach the hub later).
@@ -45,6 +47,15 @@ ORDER_HUB_FIELDS = (
 )
 HUB_STATUSES = (OrderStatus.CREATED, OrderStatus.CANCELED, OrderStatus.CLOSED)
 SYNC_ACTOR = Actor(process="hub-sync")
+
+QUEUE = LaneQueue(
+    ReceivedPackage,
+    lane="order_number",
+    sequence=("hub_id",),
+    waiting=(PackageStatus.NEW,),
+    holding=(PackageStatus.FAILED,),
+    no_lane="",
+)
 
 
 # --- Scale unit: applying the hub's packages ---------------------------------------------------
@@ -132,14 +143,6 @@ def _apply(package: ReceivedPackage) -> None:
     )
 
 
-def _held_orders() -> set[str]:
-    return set(
-        ReceivedPackage.objects.filter(status=PackageStatus.FAILED)
-        .exclude(order_number="")
-        .values_list("order_number", flat=True)
-    )
-
-
 @dataclass
 class ApplySummary:
     processed: int = 0
@@ -147,23 +150,19 @@ class ApplySummary:
 
 
 def package_apply_one(*, package: ReceivedPackage, actor: Actor = SYNC_ACTOR) -> str:
-    """Apply one package in its own transaction; a failure is kept with its error."""
+    """Apply one package in its own transaction, if it is the head of its order's lane; a
+    failure is kept with its error. Returns the package's status."""
     with transaction.atomic():
-        package = ReceivedPackage.objects.select_for_update().get(pk=package.pk)
-        if package.status != PackageStatus.NEW:
-            return package.status
+        claimed = QUEUE.claim(package.pk, lane=package.order_number)
+        if claimed is None:
+            return ReceivedPackage.objects.values_list("status", flat=True).get(pk=package.pk)
+        package = claimed
         package.attempts += 1
-        try:
-            with transaction.atomic():
-                _apply(package)
-        except (ApplicationError, IntegrityError, ValueError, LookupError) as exc:
-            package.status = PackageStatus.FAILED
-            package.error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        _, failure = attempt(lambda: _apply(package))
+        if failure is not None:
+            package.fail(failure_text(failure)[0], actor.label)
         else:
-            package.status = PackageStatus.PROCESSED
-            package.error = ""
-            package.processed_at = timezone.now()
-        package.handled_by = actor.label
+            package.processed(timezone.now(), actor.label)
         package.save(update_fields=["status", "error", "attempts", "processed_at", "handled_by"])
         return package.status
 
@@ -172,31 +171,35 @@ def packages_apply(*, actor: Actor = SYNC_ACTOR) -> ApplySummary:
     """The manufacturing hub to scale unit message processor: the packages taken, in hub
     order; a failed one holds the later ones of its order until it is processed or canceled."""
     summary = ApplySummary()
-    held = _held_orders()
-    for package in ReceivedPackage.objects.filter(status=PackageStatus.NEW).order_by("hub_id"):
-        if package.order_number and package.order_number in held:
+    held: set[str] = set()
+    for pk, order_number in QUEUE.pending():
+        if order_number and order_number in held:
             continue
-        outcome = package_apply_one(package=package, actor=actor)
+        outcome = package_apply_one(
+            package=ReceivedPackage(pk=pk, order_number=order_number), actor=actor
+        )
         if outcome == PackageStatus.PROCESSED:
             summary.processed += 1
         elif outcome == PackageStatus.FAILED:
             summary.failed += 1
-            if package.order_number:
-                held.add(package.order_number)
+            if order_number:
+                held.add(order_number)
     return summary
 
 
 @transaction.atomic
 def package_process_again(*, package: ReceivedPackage, actor: Actor) -> ReceivedPackage:
     """Process: apply a failed package now (and what it held, if it goes)."""
-    package = ReceivedPackage.objects.select_for_update().get(pk=package.pk)
-    if package.status not in (PackageStatus.FAILED, PackageStatus.NEW):
-        raise NotAllowed(
+    package = QUEUE.lock(package)
+    move(
+        package,
+        "process_again",
+        lambda: NotAllowed(
             f"Package #{package.hub_id} is {package.get_status_display().lower()}.",
             code="package_not_failed",
-        )
-    ReceivedPackage.objects.filter(pk=package.pk).update(status=PackageStatus.NEW)
-    package.refresh_from_db()
+        ),
+    )
+    package.save(update_fields=["status"])
     package_apply_one(package=package, actor=actor)
     package.refresh_from_db()
     if package.status == PackageStatus.PROCESSED:
@@ -207,15 +210,17 @@ def package_process_again(*, package: ReceivedPackage, actor: Actor) -> Received
 @transaction.atomic
 def package_cancel(*, package: ReceivedPackage, actor: Actor) -> ReceivedPackage:
     """Cancel: the package is given up; the later ones of its order go on."""
-    package = ReceivedPackage.objects.select_for_update().get(pk=package.pk)
-    if package.status not in (PackageStatus.FAILED, PackageStatus.NEW):
-        raise NotAllowed(
+    package = QUEUE.lock(package)
+    move(
+        package,
+        "cancel",
+        lambda: NotAllowed(
             f"Package #{package.hub_id} is {package.get_status_display().lower()}: only a new "
             "or failed one can be canceled.",
             code="package_not_cancelable",
-        )
-    package.status = PackageStatus.CANCELED
-    package.handled_by = actor.label
+        ),
+        actor.label,
+    )
     package.save(update_fields=["status", "handled_by"])
     return package
 

@@ -28,6 +28,7 @@ from integration.http import http_call
 from integration.models import HubForward, HubLink, ReceivedPackage
 from integration.scale_units.services.edge import ApplySummary, packages_apply
 from mesproject.errors import NotAllowed
+from mesproject.lanes import move
 
 logger = logging.getLogger(__name__)
 
@@ -168,15 +169,12 @@ def hub_forward(*, batch: int | None = None, max_batches: int | None = None) -> 
         with transaction.atomic():
             for forward, result in zip(forwards, results, strict=True):
                 code = int(result.get("status", 0))
-                forward.hub_status = code
-                forward.sent_at = now
                 if code in (200, 202):
-                    forward.status = ForwardStatus.SENT
-                    forward.error = ""
+                    forward.accepted(code, now)
                     summary.sent += 1
                 else:
-                    forward.status = ForwardStatus.REJECTED
-                    forward.error = f"[{result.get('code', '')}] {result.get('message', '')}"
+                    error = f"[{result.get('code', '')}] {result.get('message', '')}"
+                    forward.rejected(code, now, error)
                     summary.rejected += 1
                 forward.save(update_fields=["status", "hub_status", "sent_at", "error"])
         summary.batches += 1
@@ -188,11 +186,13 @@ def forward_retry(*, forward: HubForward) -> HubForward:
     """A registration the hub refused goes back in the queue (after its cause was fixed on
     the hub); it keeps its place in the acceptance order only relative to later retries."""
     forward = HubForward.objects.select_for_update().get(pk=forward.pk)
-    if forward.status != ForwardStatus.REJECTED:
-        raise NotAllowed(
+    move(
+        forward,
+        "send_again",
+        lambda: NotAllowed(
             "Only a registration the hub refused can be sent again.", code="not_rejected"
-        )
-    forward.status = ForwardStatus.PENDING
+        ),
+    )
     forward.save(update_fields=["status"])
     return forward
 
