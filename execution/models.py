@@ -534,13 +534,16 @@ class LogbookEntry(models.Model):
         return self.text
 
 
-class AttendanceDay(models.Model):
+class AttendanceDay(FSMModelMixin, models.Model):
     """A worker's day calculated from the registrations (time and attendance)."""
 
     worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="attendance_days")
     date = models.DateField()
-    status = models.CharField(
-        max_length=12, choices=AttendanceStatus.choices, default=AttendanceStatus.CALCULATED
+    status = FSMField(
+        max_length=12,
+        choices=AttendanceStatus.choices,
+        default=AttendanceStatus.CALCULATED,
+        protected=True,
     )
     clocked_minutes = models.DecimalField(**MINUTES)
     break_minutes = models.DecimalField(**MINUTES)
@@ -564,3 +567,27 @@ class AttendanceDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker.badge_id} {self.date}"
+
+    # The transitions only move the status; the rules live in execution.services.attendance.
+
+    @transition(
+        field=status, source=AttendanceStatus.CALCULATED, target=AttendanceStatus.CALCULATED
+    )
+    def calculate(self, at) -> None:
+        """Calculated again: only while no one approved it."""
+        self.calculated_at = at
+
+    @transition(field=status, source=AttendanceStatus.CALCULATED, target=AttendanceStatus.APPROVED)
+    def approve(self, by: str, at) -> None:
+        """Locked against registrations and recalculation."""
+        self.approved_by, self.approved_at = by, at
+
+    @transition(field=status, source=AttendanceStatus.APPROVED, target=AttendanceStatus.CALCULATED)
+    def unapprove(self) -> None:
+        """Back to calculated, so registrations can be corrected."""
+        self.approved_by, self.approved_at = "", None
+
+    @transition(field=status, source=AttendanceStatus.APPROVED, target=AttendanceStatus.TRANSFERRED)
+    def transfer(self, at) -> None:
+        """Sent to payroll: final."""
+        self.transferred_at = at

@@ -24,6 +24,7 @@ from django.utils import timezone
 from mesproject.actors import Actor
 from mesproject.deployment import refuse_off_hub
 from mesproject.errors import NotAllowed
+from mesproject.lanes import move
 from mesproject.locks import lock_row
 
 from ..choices import AttendanceStatus, RegistrationStatus
@@ -54,14 +55,28 @@ def _lock_worker(worker_id: int) -> Worker:
     return lock_row(Worker.objects.select_related("pay_agreement"), worker_id, of=("self",))
 
 
+def _locked(day: AttendanceDay) -> NotAllowed:
+    return NotAllowed(
+        f"The attendance day {day.date} of {day.worker.badge_id} is "
+        f"{day.get_status_display().lower()}: un-approve it before calculating it again.",
+        code="attendance_day_approved",
+        fields={"date": str(day.date), "status": day.status},
+    )
+
+
 def _refuse_locked(day: AttendanceDay) -> None:
     if day.status in LOCKED:
-        raise NotAllowed(
-            f"The attendance day {day.date} of {day.worker.badge_id} is "
-            f"{day.get_status_display().lower()}: un-approve it before calculating it again.",
-            code="attendance_day_approved",
-            fields={"date": str(day.date), "status": day.status},
-        )
+        raise _locked(day)
+
+
+def _refusal(day: AttendanceDay, refusals: dict[str, tuple[str, str]]) -> NotAllowed:
+    """The coded refusal of a transition the day's status does not allow."""
+    text, code = refusals[day.status]
+    return NotAllowed(
+        f"The attendance day {day.date} of {day.worker.badge_id} {text}",
+        code=code,
+        fields={"date": str(day.date)},
+    )
 
 
 @transaction.atomic
@@ -87,8 +102,7 @@ def attendance_day_calculate(*, worker: Worker, date: Date, actor: Actor) -> Att
     figures = attendance_figures(worker=worker, date=date)
     for name, value in vars(figures).items():
         setattr(day, name, value)
-    day.status = S.CALCULATED
-    day.calculated_at = timezone.now()
+    move(day, "calculate", lambda: _locked(day), timezone.now())
     day._change_reason = f"calculated by {actor.label}"[:100]
     day.save()
     return day
@@ -193,22 +207,14 @@ def attendance_day_approve(*, day: AttendanceDay, actor: Actor) -> AttendanceDay
     """Calculated → approved: the day is locked against registrations and recalculation."""
     refuse_off_hub("Time and attendance approval")
     day = _lock_day(day)
-    if day.status == S.TRANSFERRED:
-        raise NotAllowed(
-            f"The attendance day {day.date} of {day.worker.badge_id} is already transferred.",
-            code="attendance_day_transferred",
-            fields={"date": str(day.date)},
-        )
-    if day.status == S.APPROVED:
-        raise NotAllowed(
-            f"The attendance day {day.date} of {day.worker.badge_id} is already approved.",
-            code="attendance_day_approved",
-            fields={"date": str(day.date)},
-        )
+    refusals = {
+        S.TRANSFERRED: ("is already transferred.", "attendance_day_transferred"),
+        S.APPROVED: ("is already approved.", "attendance_day_approved"),
+    }
+    if day.status in refusals:
+        raise _refusal(day, refusals)
     _check_up_to_date(day)
-    day.status = S.APPROVED
-    day.approved_by = actor.label
-    day.approved_at = timezone.now()
+    move(day, "approve", lambda: _refusal(day, refusals), actor.label, timezone.now())
     day._change_reason = f"approved by {actor.label}"[:100]
     day.save(update_fields=["status", "approved_by", "approved_at"])
     return day
@@ -219,22 +225,14 @@ def attendance_day_unapprove(*, day: AttendanceDay, actor: Actor) -> AttendanceD
     """Approved → calculated, so registrations can be corrected; payroll has not seen it yet."""
     refuse_off_hub("Time and attendance approval")
     day = _lock_day(day)
-    if day.status == S.TRANSFERRED:
-        raise NotAllowed(
-            f"The attendance day {day.date} of {day.worker.badge_id} is transferred to payroll: "
-            "it can no longer be un-approved; correct it in payroll.",
-            code="attendance_day_transferred",
-            fields={"date": str(day.date)},
-        )
-    if day.status != S.APPROVED:
-        raise NotAllowed(
-            f"The attendance day {day.date} of {day.worker.badge_id} is not approved.",
-            code="attendance_day_not_approved",
-            fields={"date": str(day.date)},
-        )
-    day.status = S.CALCULATED
-    day.approved_by = ""
-    day.approved_at = None
+    refusals = {
+        S.TRANSFERRED: (
+            "is transferred to payroll: it can no longer be un-approved; correct it in payroll.",
+            "attendance_day_transferred",
+        ),
+        S.CALCULATED: ("is not approved.", "attendance_day_not_approved"),
+    }
+    move(day, "unapprove", lambda: _refusal(day, refusals))
     day._change_reason = f"un-approved by {actor.label}"[:100]
     day.save(update_fields=["status", "approved_by", "approved_at"])
     return day

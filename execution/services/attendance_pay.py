@@ -86,8 +86,7 @@ def attendance_days_transfer(*, days: Iterable[AttendanceDay], actor: Actor) -> 
         )
     now = timezone.now()
     for day in locked:
-        day.status = S.TRANSFERRED
-        day.transferred_at = now
+        day.transfer(now)
         day._change_reason = f"transferred by {actor.label}"[:100]
         day.save(update_fields=["status", "transferred_at"])
     text = pay_basis_csv(days=locked)

@@ -536,6 +536,5 @@ def test_a_night_shift_belongs_to_the_day_it_started_on(floor):
     # 06:00 next morning: another date, but the shift started on the approved day.
     body = _refused(floor, "clock_out", "attendance_day_approved", 409, at=24 * 60, badge_id=worker)
     assert "approved" in body["message"]
-    day.status = AttendanceStatus.CALCULATED
-    day.save()
+    AttendanceDay.objects.filter(pk=day.pk).update(status=AttendanceStatus.CALCULATED)
     floor.post("clock_out", at=24 * 60, badge_id=worker)
