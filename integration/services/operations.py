@@ -1,4 +1,4 @@
-"""Rules of the integration app."""
+"""The heartbeat of the background processes (the health check reads the worker's)."""
 
 from django.db import transaction
 from django.db.models import F
