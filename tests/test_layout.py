@@ -91,9 +91,7 @@ def test_imports_point_one_way():
     assert _violations() == []
 
 
-# execution's admin_orders.py and admin_attendance.py are being moved into sub-packages:
-# execution joins this list once they are.
-@pytest.mark.parametrize("app", ["inventory", "orders", "integration"])
+@pytest.mark.parametrize("app", APPS)
 def test_no_module_is_named_by_prefix(app):
     named = [
         path.relative_to(ROOT).as_posix()
