@@ -10,7 +10,7 @@ The stack, every process in its own process group, all on loopback and free port
 PostgreSQL database --database-url (its name must start with mes_bench; dropped, created,
 migrated, seeded: setup_roles, seed_demo, plus a soak plant of 10 resources with 50 workers,
 5 products of two operations each and their stock), a private redis-server (broker and
-cache), the ERP simulator (integration/erp_simulator.py, the outbox's endpoint), gunicorn
+cache), the ERP simulator (integration/demo/erp_simulator.py, the outbox's endpoint), gunicorn
 (mesproject.wsgi), two Celery workers and one beat. MES_OUTBOX_RETRY_SECONDS is short, so
 dead-lettered messages are retried within the run.
 

@@ -134,7 +134,7 @@ class Stack:
         self.erp = self.procs.start(
             "erp-simulator",
             [
-                *(sys.executable, "-m", "integration.erp_simulator"),
+                *(sys.executable, "-m", "integration.demo.erp_simulator"),
                 *("--port", str(self.erp_port), "--secret", SECRET),
                 *("--db", str(self.erp_db), "--quiet"),
             ],
