@@ -23,10 +23,10 @@ from integration.b2mml.performance import operations_performance
 from integration.b2mml.services import b2mml_schedule_import
 from integration.erp.api.permissions import HasPerms
 from mesproject import converters  # noqa: F401  (the <ref:> converter)
+from mesproject.actors import Actor
 from mesproject.errors import ErrorSerializer
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
-from orders.services import Actor
 
 XML = "application/xml"
 

@@ -8,9 +8,9 @@ from django.db import transaction
 from integration.b2mml.schedule import schedule_parse
 from integration.erp.services.work_orders import WorkOrderInput, work_order_create
 from inventory.models import Item
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
 from orders.models import ProductionOrder
-from orders.services import Actor
 
 
 @transaction.atomic

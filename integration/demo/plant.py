@@ -22,8 +22,9 @@ from inventory import services as inventory_services
 from inventory.choices import FlushingPrinciple as FP
 from inventory.choices import ItemType, LocationKind, SourceType, Tracking
 from inventory.models import Item, Location, Site, UnitConversion, UnitOfMeasure, Warehouse
-from inventory.services import InventoryActor, Source
+from inventory.services import Source
 from mesproject import roles
+from mesproject.actors import Actor
 from orders import services as order_services
 from orders.choices import BomLinePrinciple as BP
 from orders.choices import ConsumptionSetting, ReasonKind, ResourceKind
@@ -333,7 +334,7 @@ def _stock(items, resources):
     """Material waiting at every resource's input location, so the floor's registrations
     consume real stock (serial-tracked motors aside: the e-bike is not released)."""
     source = Source(SourceType.MANUAL, "demo-opening-stock")
-    actor = InventoryActor(process="demo")
+    actor = Actor(process="demo")
     for resource in resources.values():
         for item in items.values():
             if item.item_type == ItemType.FINISHED or item.tracking == Tracking.SERIAL:
@@ -446,8 +447,8 @@ def _users(groups):
 
 
 def _orders(site, items, planner):
-    actor = order_services.Actor(user=planner)
-    floor = order_services.Actor(process="demo-shop-floor")
+    actor = Actor(user=planner)
+    floor = Actor(process="demo-shop-floor")
     start = timezone.now().replace(hour=6, minute=0, second=0, microsecond=0)
     orders = []
     for index, (suffix, product, quantity, (status, good, scrap, wip)) in enumerate(ORDER_PLAN):

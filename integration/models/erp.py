@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.db import models
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from orders.models import ProductionOrder, ReasonCode
 
 from ..choices import ChangeRequestStatus, NotificationKind
 
 
-class ChangeRequest(models.Model):
+class ChangeRequest(FSMModelMixin, models.Model):
     """An ERP change to an order already running on the floor: applied when a supervisor
     approves it, so the line is not disrupted."""
 
@@ -16,8 +17,12 @@ class ChangeRequest(models.Model):
         ProductionOrder, on_delete=models.CASCADE, related_name="change_requests"
     )
     changes = models.JSONField(help_text="Field -> new value, as the ERP sent it.")
-    status = models.CharField(
-        max_length=16, choices=ChangeRequestStatus.choices, default=ChangeRequestStatus.PENDING
+    # Protected: a newer request supersedes the pending ones in one UPDATE (work_orders).
+    status = FSMField(
+        max_length=16,
+        choices=ChangeRequestStatus.choices,
+        default=ChangeRequestStatus.PENDING,
+        protected=True,
     )
     requested_by = models.CharField(max_length=64)
     requested_at = models.DateTimeField()
@@ -33,6 +38,18 @@ class ChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Change of {self.order} ({self.get_status_display()})"
+
+    @transition(
+        field=status, source=ChangeRequestStatus.PENDING, target=ChangeRequestStatus.APPROVED
+    )
+    def approve(self, user, at, note: str) -> None:
+        self.decided_by, self.decided_at, self.decision_note = user, at, note
+
+    @transition(
+        field=status, source=ChangeRequestStatus.PENDING, target=ChangeRequestStatus.REJECTED
+    )
+    def reject(self, user, at, note: str) -> None:
+        self.decided_by, self.decided_at, self.decision_note = user, at, note
 
 
 class ForceCloseRequest(models.Model):

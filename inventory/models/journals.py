@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from ..choices import JournalStatus
@@ -38,9 +39,9 @@ class AdjustmentJournal(models.Model):
     audit_flag = models.BooleanField(
         default=False, help_text="Flagged for audit (e.g. a reconciliation discrepancy)."
     )
-    status = models.CharField(
-        max_length=8, choices=JournalStatus.choices, default=JournalStatus.DRAFT
-    )
+    # Not protected: save() itself refuses a posted status not set by post() (the model's
+    # guard, which also covers bulk updates and a form that sets the field).
+    status = FSMField(max_length=8, choices=JournalStatus.choices, default=JournalStatus.DRAFT)
     source_type = models.CharField(max_length=32, blank=True)
     source_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -94,6 +95,13 @@ class AdjustmentJournal(models.Model):
             self.pk is not None
             and AdjustmentJournal.objects.filter(pk=self.pk, status=JournalStatus.POSTED).exists()
         )
+
+    @transition(field=status, source=JournalStatus.DRAFT, target=JournalStatus.POSTED)
+    def post(self, *, user, label: str, at, posting_id) -> None:
+        """Into the ledger (inventory.services.adjustment_journal_post): final."""
+        self.posted_by, self.posted_by_actor, self.posted_at = user, label, at
+        self.posting_id = posting_id
+        self._posting = True
 
 
 class AdjustmentJournalLineQuerySet(models.QuerySet):

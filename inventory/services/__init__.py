@@ -15,8 +15,6 @@ sources), movements, reservations, journals (adjustment journals), verification.
 import from the package: `from inventory.services import X`.
 """
 
-from mesproject.actors import Actor
-
 from .checks import MAX_QUANTITY, clean_quantity, negative_stock_allowed, resolve_item, resolve_lot
 from .journals import (
     JournalLineInput,
@@ -44,14 +42,10 @@ from .posting import SYSTEM, Key, Source
 from .reservations import reservation_free_for_order, reservation_set
 from .verification import Difference, VerificationReport, inventory_verify
 
-# Until integration's callers name mesproject.actors.Actor (after its files move).
-InventoryActor = Actor
-
 __all__ = [
     "MAX_QUANTITY",
     "SYSTEM",
     "Difference",
-    "InventoryActor",
     "JournalLineInput",
     "Key",
     "MovementInput",

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django_fsm import can_proceed
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..choices import JournalStatus, SourceType, Tracking, TransactionKind
@@ -210,7 +211,7 @@ def adjustment_journal_create(
 def adjustment_journal_post(*, journal: AdjustmentJournal, actor: Actor) -> AdjustmentJournal:
     """Post every line into the ledger at once; the journal is immutable afterwards."""
     journal = AdjustmentJournal.objects.select_for_update().get(pk=journal.pk)
-    if journal.status == JournalStatus.POSTED:
+    if not can_proceed(journal.post):
         raise JournalPosted(f"Adjustment journal {journal} is already posted.")
     lines = list(
         journal.lines.select_related("item__unit", "lot", "location").order_by(
@@ -250,12 +251,7 @@ def adjustment_journal_post(*, journal: AdjustmentJournal, actor: Actor) -> Adju
     for line, entry in zip(lines, entries, strict=True):
         line.ledger_entry = entry
     bulk_update_with_history(lines, AdjustmentJournalLine, ["ledger_entry"])
-    journal.status = JournalStatus.POSTED
-    journal.posted_at = timezone.now()
-    journal.posted_by = actor.user
-    journal.posted_by_actor = actor.label[:64]
-    journal.posting_id = posting_id
-    journal._posting = True
+    journal.post(user=actor.user, label=actor.label[:64], at=timezone.now(), posting_id=posting_id)
     journal._change_reason = "posted"
     journal.save()
     return journal

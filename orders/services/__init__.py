@@ -6,9 +6,6 @@ Each service is keyword-only and atomic, takes the order's row lock before it re
 status, and refuses with an ApplicationError subclass that carries a machine-readable code.
 """
 
-# integration still names the actor here (mesproject.actors is its home).
-from mesproject.actors import SYSTEM, Actor
-
 from .bom_route import find_release_master_data
 from .editing import (
     CREATED_ONLY_FIELDS,
@@ -38,8 +35,6 @@ __all__ = [
     "CREATED_ONLY_FIELDS",
     "EDITABLE",
     "RUNNING",
-    "SYSTEM",
-    "Actor",
     "allowed_transitions",
     "find_release_master_data",
     "lock_order",

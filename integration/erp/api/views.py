@@ -16,9 +16,9 @@ from integration.erp.services import master_data, work_orders
 from inventory.fields import show
 from inventory.identifiers import identifier_check
 from inventory.selectors import order_as_built
+from mesproject.actors import Actor
 from mesproject.errors import ErrorSerializer
 from orders.models import ProductionOrder
-from orders.services import Actor
 
 ORDER_VIEW = "orders.view_productionorder"
 ORDER_ADD = "orders.add_productionorder"

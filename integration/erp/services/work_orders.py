@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from execution.choices import JobKind, LogbookKind, RegistrationStatus
 from execution.models import Job, LogbookEntry, RawRegistration, ReportAsFinishedLine
@@ -25,12 +26,13 @@ from integration.scale_units import services as scale_units
 from integration.services.notifications import notify
 from inventory.fields import show
 from inventory.models import Item, Site
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError, MissingMasterData, NotAllowed
+from mesproject.lanes import move
 from mesproject.roles import SUPERVISOR
 from orders import services as order_services
 from orders.choices import OrderStatus, Transition
 from orders.models import Bom, ProductionOrder, Route
-from orders.services import Actor
 
 # "Running on the floor": a change would disrupt the line, so a supervisor decides.
 RUNNING = (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED)
@@ -238,13 +240,17 @@ def _jsonable(value):
 
 def _lock_pending(request: ChangeRequest) -> ChangeRequest:
     request = ChangeRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != ChangeRequestStatus.PENDING:
-        raise NotAllowed(
-            f"This change request is {request.get_status_display()} already.",
-            code="change_request_decided",
-            fields={"status": request.status},
-        )
+    if not can_proceed(request.approve):  # approved, rejected or superseded
+        raise _decided(request)
     return request
+
+
+def _decided(request: ChangeRequest) -> NotAllowed:
+    return NotAllowed(
+        f"This change request is {request.get_status_display()} already.",
+        code="change_request_decided",
+        fields={"status": request.status},
+    )
 
 
 @transaction.atomic
@@ -261,8 +267,7 @@ def change_request_approve(*, request: ChangeRequest, user, note: str = "") -> C
         reason=f"ERP change request {request.pk} approved",
         **changes,
     )
-    request.status = ChangeRequestStatus.APPROVED
-    request.decided_by, request.decided_at, request.decision_note = user, timezone.now(), note
+    move(request, "approve", lambda: _decided(request), user, timezone.now(), note)
     request.save()
     return request
 
@@ -270,8 +275,7 @@ def change_request_approve(*, request: ChangeRequest, user, note: str = "") -> C
 @transaction.atomic
 def change_request_reject(*, request: ChangeRequest, user, note: str = "") -> ChangeRequest:
     request = _lock_pending(request)
-    request.status = ChangeRequestStatus.REJECTED
-    request.decided_by, request.decided_at, request.decision_note = user, timezone.now(), note
+    move(request, "reject", lambda: _decided(request), user, timezone.now(), note)
     request.save()
     return request
 

@@ -15,13 +15,13 @@ from inventory.choices import SourceType, Tracking, TransactionKind
 from inventory.fields import show
 from inventory.models import InventoryTransaction, Item, Location, Lot
 from inventory.services import (
-    InventoryActor,
     JournalLineInput,
     Source,
     adjustment_journal_create,
     adjustment_journal_line_check,
     adjustment_journal_post,
 )
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
 from orders.models import ProductionOrder, RouteOperation
 
@@ -120,7 +120,7 @@ def book(run: ReconciliationRun, snapshot: ErpWipSnapshot, flagged: list[Varianc
     booked = _journal_lines(flagged)
     if not booked:
         return None
-    actor = InventoryActor(process=f"wip-reconciliation {run.started_by}")
+    actor = Actor(process=f"wip-reconciliation {run.started_by}")
     journal = adjustment_journal_create(
         reason=f"WIP reconciliation run {run.pk}",
         reason_code="WIPREC",

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 from integration.choices import ForwardStatus, PackageStatus
 from integration.models import HubForward, ReceivedPackage
 from integration.scale_units import services as scale_units
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
-from orders.services import Actor
 
 VIEW_UNITS = "integration.view_scaleunit"
 VIEW_PACKAGES = "integration.view_receivedpackage"
