@@ -19,6 +19,7 @@ from integration.models import (
     OutboxFix,
     OutboxMessage,
 )
+from mesproject.actors import Actor
 from mesproject.admin import ReadOnly, ReadOnlyAdmin
 from mesproject.errors import ApplicationError
 
@@ -112,7 +113,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             outbox.outbox_fix(
                 message=obj,
                 payload=form.cleaned_data["payload"],
-                actor_label=f"user:{request.user.get_username()}",
+                actor=Actor(user=request.user),
             )
             self.message_user(request, f"{obj} fixed; it will be sent again now.")
         except ApplicationError as error:
@@ -134,7 +135,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda m: outbox.outbox_cancel(message=m, actor_label=f"user:{request.user}"),
+            lambda m: outbox.outbox_cancel(message=m, actor=Actor(user=request.user)),
             "message(s) canceled; the messages they held go on",
         )
 
@@ -175,7 +176,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
             self,
             request,
             queryset.filter(status=ChangeRequestStatus.PENDING),
-            lambda r: service(request=r, user=request.user),
+            lambda r: service(request=r, actor=Actor(user=request.user)),
             done,
         )
 

@@ -204,6 +204,6 @@ def test_dead_letter_retry_and_cancel_rules(floor):
 
     heads = outbox.deliverable_heads(now=timezone.now() + timezone.timedelta(hours=2), limit=10)
     assert first.pk in heads and second.pk not in heads  # held behind the dead letter
-    outbox_cancel(message=first, actor_label="user:it")
+    outbox_cancel(message=first, actor=Actor(process="it"))
     heads = outbox.deliverable_heads(now=timezone.now() + timezone.timedelta(hours=2), limit=10)
     assert second.pk in heads

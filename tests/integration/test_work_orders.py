@@ -14,6 +14,7 @@ from integration.choices import ChangeRequestStatus
 from integration.erp.services.work_orders import change_request_approve
 from integration.models import ChangeRequest, Notification
 from inventory.models import Reservation
+from mesproject.actors import Actor
 from mesproject.roles import SUPERVISOR
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
@@ -141,7 +142,7 @@ def test_change_of_a_running_order_waits_for_the_supervisor(erp, product):
     assert order.quantity == 10  # not applied yet
     assert Notification.objects.filter(role=SUPERVISOR, kind="change_request").count() == 1
     request = ChangeRequest.objects.get(order=order)
-    change_request_approve(request=request, user=boss)
+    change_request_approve(request=request, actor=Actor(user=boss))
     order.refresh_from_db()
     assert order.quantity == 20
     request.refresh_from_db()
@@ -154,7 +155,9 @@ def test_an_approved_change_resyncs_reservations_and_job_quantities(erp, product
         r.item_id: r.quantity_reserved for r in Reservation.objects.filter(order_ref="WO-8R")
     }
     erp.patch(detail("WO-8R"), {"qty_target": "20"}, format="json", headers=new_key())
-    change_request_approve(request=ChangeRequest.objects.get(order=order), user=supervisor())
+    change_request_approve(
+        request=ChangeRequest.objects.get(order=order), actor=Actor(user=supervisor())
+    )
     order.refresh_from_db()
     assert order.quantity == 20
     # Each line's requirement doubled with the quantity (nothing consumed yet).
@@ -184,7 +187,9 @@ def test_approval_checks_again_what_was_produced_meanwhile(erp, product):
     from mesproject.errors import NotAllowed
 
     with pytest.raises(NotAllowed) as refused:
-        change_request_approve(request=ChangeRequest.objects.get(order=order), user=supervisor())
+        change_request_approve(
+            request=ChangeRequest.objects.get(order=order), actor=Actor(user=supervisor())
+        )
     assert refused.value.code == "qty_below_produced"
 
 

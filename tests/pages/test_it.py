@@ -33,9 +33,10 @@ from integration.models import (
     ReconciliationRun,
 )
 from integration.reconciliation.services import erp_wip_snapshot_receive, reconciliation_run
-from integration.tasks import record_heartbeat
 from integration.reconciliation.tasks import reconcile_wip_now
+from integration.tasks import record_heartbeat
 from inventory.models import InventoryTransaction
+from mesproject.actors import Actor
 from mesproject.background_tasks import task_recorded, task_start
 from mesproject.models import BackgroundTask
 from mesproject.roles import IT, OPERATOR, PLANNER, SUPERVISOR
@@ -200,7 +201,7 @@ def test_outbox_lists_and_filters_by_status_kind_stream_and_date(client):
     stream = Stream()
     done = delivered()
     canceled = Stream()
-    outbox.outbox_cancel(message=canceled.dead, actor_label="user:it")
+    outbox.outbox_cancel(message=canceled.dead, actor=Actor(process="it"))
     signed_in(client, IT)
 
     def listed(**params):

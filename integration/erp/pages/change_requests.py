@@ -27,6 +27,7 @@ from integration.erp.services.work_orders import (
 )
 from integration.models import ChangeRequest
 from inventory.fields import show
+from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
 
 PAGE_SIZE = 50
@@ -144,7 +145,11 @@ def change_request_decide(request, pk: int):
     else:
         service = change_request_approve if decision == APPROVE else change_request_reject
         try:
-            service(request=change_request, user=request.user, note=form.cleaned_data["note"])
+            service(
+                request=change_request,
+                actor=Actor(user=request.user),
+                note=form.cleaned_data["note"],
+            )
         except ApplicationError as error:
             messages.error(
                 request, f"Change request of order {change_request.order.number}: {error.message}"

@@ -28,6 +28,7 @@ from integration.erp.pages.forms import FixPayloadForm
 from integration.erp.selectors import dead_letters_before, held, with_held
 from integration.erp.services.outbox import outbox_cancel, outbox_fix, outbox_retry
 from integration.models import IdempotencyKey, OutboxMessage
+from mesproject.actors import Actor
 from mesproject.background_tasks import task_get
 from mesproject.errors import ApplicationError
 from mesproject.forms import selected_ids
@@ -165,11 +166,11 @@ def outbox_message_retry(request, pk: int):
 @require_POST
 @permission_required(CHANGE_OUTBOX, raise_exception=True)
 def outbox_message_cancel(request, pk: int):
-    label = f"user:{request.user.get_username()}"
+    actor = Actor(user=request.user)
     return _message_action(
         request,
         pk,
-        lambda m: outbox_cancel(message=m, actor_label=label),
+        lambda m: outbox_cancel(message=m, actor=actor),
         "canceled (kept, never sent); the messages it held go on.",
     )
 
@@ -188,7 +189,7 @@ def outbox_message_fix(request, pk: int):
         outbox_fix(
             message=message,
             payload=form.cleaned_data["payload"],
-            actor_label=f"user:{request.user.get_username()}",
+            actor=Actor(user=request.user),
         )
     except ApplicationError as error:
         messages.error(request, error.message)

@@ -28,6 +28,7 @@ from integration.models import (
 from integration.services.notifications import notify
 from inventory.choices import TransactionKind
 from inventory.fields import show
+from mesproject.actors import Actor
 from mesproject.errors import NotAllowed
 from mesproject.lanes import LaneQueue, move
 from mesproject.nudge import nudge, nudge_clear
@@ -404,7 +405,7 @@ def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
 
 
 @transaction.atomic
-def outbox_fix(*, message: OutboxMessage, payload: dict, actor_label: str) -> OutboxMessage:
+def outbox_fix(*, message: OutboxMessage, payload: dict, actor: Actor) -> OutboxMessage:
     """Correct a dead-lettered message's body (IT), then retry it. The body it had is kept
     in an OutboxFix row with who changed it; an unchanged body is only retried."""
     message = _requiredead_letter(message)
@@ -413,7 +414,7 @@ def outbox_fix(*, message: OutboxMessage, payload: dict, actor_label: str) -> Ou
     if payload != message.payload:
         OutboxFix.objects.create(
             message=message,
-            fixed_by=actor_label[:64],
+            fixed_by=actor.label[:64],
             payload_before=message.payload,
             payload_after=payload,
         )
@@ -423,10 +424,10 @@ def outbox_fix(*, message: OutboxMessage, payload: dict, actor_label: str) -> Ou
 
 
 @transaction.atomic
-def outbox_cancel(*, message: OutboxMessage, actor_label: str) -> OutboxMessage:
+def outbox_cancel(*, message: OutboxMessage, actor: Actor) -> OutboxMessage:
     """Give up on a dead-lettered message (kept, marked canceled); the held ones go on."""
     message = QUEUE.lock(message)
-    move(message, "cancel", lambda: _refused(message), actor_label[:64])
+    move(message, "cancel", lambda: _refused(message), actor.label[:64])
     message.save(update_fields=["status", "next_attempt_at", "canceled_by"])
     transaction.on_commit(_nudge_relay)
     return message

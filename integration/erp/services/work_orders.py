@@ -254,7 +254,9 @@ def _decided(request: ChangeRequest) -> NotAllowed:
 
 
 @transaction.atomic
-def change_request_approve(*, request: ChangeRequest, user, note: str = "") -> ChangeRequest:
+def change_request_approve(
+    *, request: ChangeRequest, actor: Actor, note: str = ""
+) -> ChangeRequest:
     """Apply the change now (checked again: more may have been produced meanwhile)."""
     request = _lock_pending(request)
     changes = _model_changes(request.changes)
@@ -263,19 +265,19 @@ def change_request_approve(*, request: ChangeRequest, user, note: str = "") -> C
     # Through execution's change use case: reservations and job plans follow the change.
     order_change(
         order=request.order,
-        actor=Actor(user=user),
+        actor=actor,
         reason=f"ERP change request {request.pk} approved",
         **changes,
     )
-    move(request, "approve", lambda: _decided(request), user, timezone.now(), note)
+    move(request, "approve", lambda: _decided(request), actor.user, timezone.now(), note)
     request.save()
     return request
 
 
 @transaction.atomic
-def change_request_reject(*, request: ChangeRequest, user, note: str = "") -> ChangeRequest:
+def change_request_reject(*, request: ChangeRequest, actor: Actor, note: str = "") -> ChangeRequest:
     request = _lock_pending(request)
-    move(request, "reject", lambda: _decided(request), user, timezone.now(), note)
+    move(request, "reject", lambda: _decided(request), actor.user, timezone.now(), note)
     request.save()
     return request
 
