@@ -13,6 +13,7 @@ from mesproject.errors import ApplicationError
 from ..models import AttendanceDay
 from ..pages.supervisor.attendance import MINUTE_FIELDS, csv_response
 from ..services import attendance as services
+from ..services.attendance_pay import attendance_days_transfer, pay_basis_csv
 
 
 @admin.register(AttendanceDay)
@@ -85,7 +86,7 @@ class AttendanceDayAdmin(SimpleHistoryAdmin):
     def transfer_selected(self, request, queryset):
         days = list(queryset)
         try:
-            text = services.attendance_days_transfer(days=days, actor=Actor(user=request.user))
+            text = attendance_days_transfer(days=days, actor=Actor(user=request.user))
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
             return None
@@ -94,4 +95,4 @@ class AttendanceDayAdmin(SimpleHistoryAdmin):
     @admin.action(description="Export pay basis CSV (no transfer)", permissions=["view"])
     def export_pay_basis(self, request, queryset):
         days = list(queryset.select_related("worker__pay_agreement"))
-        return csv_response(days, services.pay_basis_csv(days=days))
+        return csv_response(days, pay_basis_csv(days=days))

@@ -14,7 +14,7 @@ from ..choices import RegistrationStatus
 from ..models import ProcessingLogEntry, RawRegistration
 from ..pages.corrections import CORRECT_PERMISSION
 from ..pages.processing_log.views import registrations_act
-from ..services.corrections import CORRECTABLE_KINDS
+from ..services.correction_checks import CORRECTABLE_KINDS
 
 
 class ProcessingLogEntryInline(ReadOnly, admin.TabularInline):

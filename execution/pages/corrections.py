@@ -23,12 +23,8 @@ from orders.models import ProductionOrder
 
 from ..choices import RegistrationKind, RegistrationStatus
 from ..models import RawRegistration
-from ..services.corrections import (
-    CORRECTABLE_KINDS,
-    REASON_MAX,
-    correction_refusal_check,
-    registration_correct,
-)
+from ..services.correction_checks import CORRECTABLE_KINDS, correction_refusal_check
+from ..services.corrections import REASON_MAX, registration_correct
 
 CORRECT_PERMISSION = "execution.correct_rawregistration"
 

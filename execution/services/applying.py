@@ -64,7 +64,7 @@ def _apply(registration: RawRegistration, actor: Actor) -> str:
         return _consume_material(work)
     if kind == K.CORRECTION:
         # corrections.py builds on this module (_save_job), so it is imported here.
-        from .corrections import correction_apply
+        from .correction_reversals import correction_apply
 
         return correction_apply(work)
     raise ApplicationError(f"Nothing processes a {kind} registration.", code="kind_unknown")

@@ -30,19 +30,6 @@ from mesproject.locks import lock_row
 from ..choices import AttendanceStatus, RegistrationStatus
 from ..models import AttendanceDay, RawRegistration, Worker
 from .attendance_figures import K, _shifts, attendance_figures, day_bounds
-from .attendance_pay import attendance_days_transfer, pay_basis_csv
-
-# The admin, the pages and the tasks reach the day's figures, pay basis and transfer here.
-__all__ = [
-    "attendance_day_approve",
-    "attendance_day_calculate",
-    "attendance_day_unapprove",
-    "attendance_days_calculate",
-    "attendance_days_transfer",
-    "attendance_figures",
-    "day_bounds",
-    "pay_basis_csv",
-]
 
 logger = logging.getLogger(__name__)
 

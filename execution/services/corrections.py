@@ -25,18 +25,8 @@ from orders.services import lock_order
 
 from ..choices import ProcessingOutcome, RegistrationStatus
 from ..models import ProcessingLogEntry, RawRegistration
-from .correction_checks import CORRECTABLE_KINDS, K, _refuse, _what, correction_refusal_check
-from .correction_reversals import correction_apply
+from .correction_checks import K, _refuse, _what, correction_refusal_check
 from .nudge import processor_nudge
-
-# The pages and the processor (applying.py) reach the checks and correction_apply here.
-__all__ = [
-    "CORRECTABLE_KINDS",
-    "REASON_MAX",
-    "correction_apply",
-    "correction_refusal_check",
-    "registration_correct",
-]
 
 REASON_MAX = 200
 

@@ -20,6 +20,7 @@ from execution import hooks
 from execution.choices import AttendanceStatus
 from execution.models import AbsenceCode, AttendanceDay, IndirectActivity, PayAgreement
 from execution.services import attendance as services
+from execution.services.attendance_pay import attendance_days_transfer, pay_basis_csv
 from mesproject.actors import Actor
 from mesproject.errors import NotAllowed
 from tests.execution.floor import make_floor
@@ -384,7 +385,7 @@ def test_transfer_only_approved_days_and_the_pay_basis_csv():
     actor = Actor(user=floor.user)
 
     with pytest.raises(NotAllowed) as refused:
-        services.attendance_days_transfer(days=[first, second, calculated], actor=actor)
+        attendance_days_transfer(days=[first, second, calculated], actor=actor)
     assert refused.value.code == "attendance_day_not_approved"
     assert {d.pk: d.status for d in AttendanceDay.objects.all()} == {
         first.pk: S.APPROVED,
@@ -392,7 +393,7 @@ def test_transfer_only_approved_days_and_the_pay_basis_csv():
         calculated.pk: S.CALCULATED,
     }
 
-    text = services.attendance_days_transfer(days=[second, first], actor=actor)
+    text = attendance_days_transfer(days=[second, first], actor=actor)
 
     b1, b2 = (w.badge_id for w in floor.workers[:2])
     assert text == (
@@ -416,7 +417,7 @@ def test_transfer_only_approved_days_and_the_pay_basis_csv():
         calculate(floor.workers[0])
     assert refused.value.code == "attendance_day_approved"
     with pytest.raises(NotAllowed) as refused:
-        services.attendance_days_transfer(days=[first], actor=actor)
+        attendance_days_transfer(days=[first], actor=actor)
     assert refused.value.code == "attendance_day_not_approved"
     response = floor.post("clock_in", at=600, badge_id=floor.workers[0], expect=409)
     assert response.json()["code"] == "attendance_day_approved"
@@ -426,7 +427,7 @@ def test_pay_basis_csv_without_transfer_changes_nothing():
     floor = make_floor()
     (day,) = _approved_days(floor, count=1)
 
-    text = services.pay_basis_csv(days=[day])
+    text = pay_basis_csv(days=[day])
 
     assert text == HEADER + (
         f"{floor.workers[0].badge_id},Worker 1,2026-03-02,STD,450.00,450.00,0.00,0.00,30.00,"
@@ -450,7 +451,7 @@ def test_pay_basis_hook_receives_the_days_inside_the_transfer():
     hooks.register_pay_basis_effect(broken)
     try:
         with pytest.raises(RuntimeError):
-            services.attendance_days_transfer(days=days, actor=ACTOR)
+            attendance_days_transfer(days=days, actor=ACTOR)
     finally:
         hooks.unregister_pay_basis_effect(broken)
     # The failing effect rolled the transfer back.
@@ -458,7 +459,7 @@ def test_pay_basis_hook_receives_the_days_inside_the_transfer():
 
     hooks.register_pay_basis_effect(effect)
     try:
-        text = services.attendance_days_transfer(days=days, actor=ACTOR)
+        text = attendance_days_transfer(days=days, actor=ACTOR)
     finally:
         hooks.unregister_pay_basis_effect(effect)
     assert received == [([(days[0].pk, S.TRANSFERRED), (days[1].pk, S.TRANSFERRED)], text)]

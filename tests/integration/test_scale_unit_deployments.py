@@ -24,7 +24,7 @@ from execution.models import (
     ReportAsFinishedLine,
     RouteCardLine,
 )
-from execution.services.attendance import attendance_figures
+from execution.services.attendance_figures import attendance_figures
 from execution.services.order_lifecycle import order_cancel, order_transition
 from execution.services.processing import registrations_process
 from integration.erp.services.work_orders import work_order_close

@@ -21,7 +21,7 @@ from mesproject.forms import selected_ids
 
 from ...choices import RegistrationStatus
 from ...models import RawRegistration
-from ...services.corrections import CORRECTABLE_KINDS
+from ...services.correction_checks import CORRECTABLE_KINDS
 from ...services.processing import registration_cancel, registration_process_again
 from ...tasks import process_pending_now
 from ..corrections import CORRECT_PERMISSION, corrected_flag

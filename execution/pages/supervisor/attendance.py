@@ -21,6 +21,7 @@ from mesproject.errors import ApplicationError
 from ...choices import AttendanceStatus
 from ...models import AttendanceDay
 from ...services import attendance as attendance_services
+from ...services.attendance_pay import attendance_days_transfer, pay_basis_csv
 from .filters import AttendanceFilter
 from .forms import AttendanceCalculateForm
 from .lists import next_url, paginate, selected_rows
@@ -147,9 +148,7 @@ def attendance_transfer(request):
         )
     )
     try:
-        text = attendance_services.attendance_days_transfer(
-            days=days, actor=Actor(user=request.user)
-        )
+        text = attendance_days_transfer(days=days, actor=Actor(user=request.user))
     except ApplicationError as error:
         messages.error(request, error.message)
         return _attendance_back(request)
@@ -170,4 +169,4 @@ def attendance_export(request) -> HttpResponse:
     if not days:
         messages.warning(request, "Select at least one attendance day.")
         return _attendance_back(request)
-    return csv_response(days, attendance_services.pay_basis_csv(days=days))
+    return csv_response(days, pay_basis_csv(days=days))
