@@ -63,7 +63,7 @@ def _apply(registration: RawRegistration, actor: Actor) -> str:
     if kind == K.CONSUME_MATERIAL:
         return _consume_material(work)
     if kind == K.CORRECTION:
-        # corrections.py builds on this module (_save_job), so it is imported here.
+        # correction_reversals.py builds on this module (_save_job), so it is imported here.
         from .correction_reversals import correction_apply
 
         return correction_apply(work)

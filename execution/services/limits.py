@@ -72,7 +72,7 @@ NOTHING = JobLimits(startable=ZERO, reportable=ZERO, rest=ZERO, started=ZERO)
 
 def counted(queryset):
     """Registrations that count in the flow: not canceled, not undone by a correction (one
-    asked counts already: what it takes back is spoken for, as corrections.py judges it)."""
+    asked counts already: what it takes back is spoken for, as correction_checks.py judges it)."""
     return queryset.exclude(status=RegistrationStatus.CANCELED).exclude(
         Exists(
             RawRegistration.objects.filter(corrects=OuterRef("pk")).exclude(
