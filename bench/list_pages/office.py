@@ -24,7 +24,7 @@ def change_requests(client):
             ChangeRequest(
                 order=order,
                 changes={"qty_target": "12", "scheduled_start": "2026-04-01T06:00:00+00:00"},
-                requested_by="erp",
+                requested_by_actor="erp",
                 requested_at=now,
                 status=ChangeRequestStatus.PENDING if i % 2 else ChangeRequestStatus.REJECTED,
             )

@@ -52,7 +52,7 @@ class OutboxFixInline(ReadOnly, admin.TabularInline):
 
     model = OutboxFix
     extra = 0
-    fields = ("fixed_at", "fixed_by", "payload_before", "payload_after")
+    fields = ("fixed_at", "fixed_by_actor", "payload_before", "payload_after")
     readonly_fields = fields
 
 
@@ -89,7 +89,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "created_at",
         "delivered_at",
         "dead_lettered_at",
-        "canceled_by",
+        "canceled_by_actor",
     )
 
     def has_add_permission(self, request):
@@ -142,18 +142,25 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 @admin.register(ChangeRequest)
 class ChangeRequestAdmin(admin.ModelAdmin):
-    list_display = ("order", "status", "changes_text", "requested_at", "decided_by", "decided_at")
+    list_display = (
+        "order",
+        "status",
+        "changes_text",
+        "requested_at",
+        "decided_by_actor",
+        "decided_at",
+    )
     list_filter = ("status",)
     search_fields = ("order__number",)
-    list_select_related = ("order", "decided_by")
+    list_select_related = ("order",)
     actions = ["approve_selected", "reject_selected"]
     readonly_fields = (
         "order",
         "changes",
         "status",
-        "requested_by",
+        "requested_by_actor",
         "requested_at",
-        "decided_by",
+        "decided_by_actor",
         "decided_at",
         "decision_note",
     )
@@ -224,5 +231,5 @@ class MaterialIssueBatchAdmin(ReadOnlyAdmin):
 
 @admin.register(ForceCloseRequest)
 class ForceCloseRequestAdmin(ReadOnlyAdmin):
-    list_display = ("order", "requested_by", "requested_at", "closed_at")
+    list_display = ("order", "requested_by_actor", "requested_at", "closed_at")
     list_select_related = ("order",)

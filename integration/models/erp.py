@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from mesproject.actors import Actor, label_field, user_field
 from orders.models import ProductionOrder, ReasonCode
 
 from ..choices import ChangeRequestStatus, NotificationKind
@@ -24,11 +25,11 @@ class ChangeRequest(FSMModelMixin, models.Model):
         default=ChangeRequestStatus.PENDING,
         protected=True,
     )
-    requested_by = models.CharField(max_length=64)
+    requested_by = user_field()
+    requested_by_actor = label_field()
     requested_at = models.DateTimeField()
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    decided_by = user_field()
+    decided_by_actor = label_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
 
@@ -42,14 +43,16 @@ class ChangeRequest(FSMModelMixin, models.Model):
     @transition(
         field=status, source=ChangeRequestStatus.PENDING, target=ChangeRequestStatus.APPROVED
     )
-    def approve(self, user, at, note: str) -> None:
-        self.decided_by, self.decided_at, self.decision_note = user, at, note
+    def approve(self, actor: Actor, at, note: str) -> None:
+        actor.stamp(self, "decided_by")
+        self.decided_at, self.decision_note = at, note
 
     @transition(
         field=status, source=ChangeRequestStatus.PENDING, target=ChangeRequestStatus.REJECTED
     )
-    def reject(self, user, at, note: str) -> None:
-        self.decided_by, self.decided_at, self.decision_note = user, at, note
+    def reject(self, actor: Actor, at, note: str) -> None:
+        actor.stamp(self, "decided_by")
+        self.decided_at, self.decision_note = at, note
 
 
 class ForceCloseRequest(models.Model):
@@ -58,7 +61,8 @@ class ForceCloseRequest(models.Model):
     order = models.OneToOneField(
         ProductionOrder, on_delete=models.CASCADE, related_name="force_close_request"
     )
-    requested_by = models.CharField(max_length=64)
+    requested_by = user_field()
+    requested_by_actor = label_field()
     requested_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
 

@@ -6,6 +6,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.fields import QuantityField
 from inventory.models import Item, UnitOfMeasure
+from mesproject.actors import Actor, label_field, user_field
 from orders.models import ProductionOrder
 
 from ..choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus
@@ -54,7 +55,8 @@ class OutboxMessage(FSMModelMixin, models.Model):
     created_at = models.DateTimeField()
     delivered_at = models.DateTimeField(null=True, blank=True)
     dead_lettered_at = models.DateTimeField(null=True, blank=True)
-    canceled_by = models.CharField(max_length=64, blank=True)
+    canceled_by = user_field()
+    canceled_by_actor = label_field()
 
     class Meta:
         ordering = ["stream", "sequence"]
@@ -95,9 +97,10 @@ class OutboxMessage(FSMModelMixin, models.Model):
         self.next_attempt_at = at
 
     @transition(field=status, source=MessageStatus.DEAD_LETTER, target=MessageStatus.CANCELED)
-    def cancel(self, by: str) -> None:
+    def cancel(self, actor: Actor) -> None:
         """Given up (kept); the later messages of its stream go on."""
-        self.next_attempt_at, self.canceled_by = None, by
+        self.next_attempt_at = None
+        actor.stamp(self, "canceled_by")
 
 
 class OutboxFix(models.Model):
@@ -107,7 +110,8 @@ class OutboxFix(models.Model):
 
     message = models.ForeignKey(OutboxMessage, on_delete=models.PROTECT, related_name="fixes")
     fixed_at = models.DateTimeField(auto_now_add=True)
-    fixed_by = models.CharField(max_length=64)
+    fixed_by = user_field()
+    fixed_by_actor = label_field()
     payload_before = models.JSONField()
     payload_after = models.JSONField()
 
@@ -115,7 +119,7 @@ class OutboxFix(models.Model):
         ordering = ["message", "fixed_at", "id"]
 
     def __str__(self) -> str:
-        return f"Fix of {self.message} by {self.fixed_by}"
+        return f"Fix of {self.message} by {self.fixed_by_actor}"
 
 
 class MaterialIssueBatch(models.Model):

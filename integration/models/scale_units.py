@@ -11,6 +11,7 @@ from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.models import Site
+from mesproject.actors import Actor, label_field, user_field
 
 from ..choices import ForwardStatus, PackageKind, PackageStatus
 
@@ -87,7 +88,8 @@ class ReceivedPackage(FSMModelMixin, models.Model):
     created_on_hub_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
-    handled_by = models.CharField(max_length=150, blank=True)
+    handled_by = user_field()
+    handled_by_actor = label_field()
 
     class Meta:
         ordering = ["hub_id"]
@@ -99,13 +101,15 @@ class ReceivedPackage(FSMModelMixin, models.Model):
     # The lane queue's transitions (mesproject.lanes); applying is the scale unit's service.
 
     @transition(field=status, source=PackageStatus.NEW, target=PackageStatus.PROCESSED)
-    def processed(self, at, by: str) -> None:
-        self.processed_at, self.error, self.handled_by = at, "", by
+    def processed(self, at, actor: Actor) -> None:
+        self.processed_at, self.error = at, ""
+        actor.stamp(self, "handled_by")
 
     @transition(field=status, source=PackageStatus.NEW, target=PackageStatus.FAILED)
-    def fail(self, error: str, by: str) -> None:
+    def fail(self, error: str, actor: Actor) -> None:
         """Holds the later packages of its order."""
-        self.error, self.handled_by = error, by
+        self.error = error
+        actor.stamp(self, "handled_by")
 
     @transition(
         field=status, source=[PackageStatus.FAILED, PackageStatus.NEW], target=PackageStatus.NEW
@@ -118,9 +122,9 @@ class ReceivedPackage(FSMModelMixin, models.Model):
         source=[PackageStatus.NEW, PackageStatus.FAILED],
         target=PackageStatus.CANCELED,
     )
-    def cancel(self, by: str) -> None:
+    def cancel(self, actor: Actor) -> None:
         """Given up; the later packages of its order go on."""
-        self.handled_by = by
+        actor.stamp(self, "handled_by")
 
 
 class HubForward(FSMModelMixin, models.Model):

@@ -321,7 +321,7 @@ def test_cancel_keeps_the_message_and_releases_the_held_ones(client):
     response = client.post(message_url(stream.dead, "cancel"), follow=True)
 
     message = OutboxMessage.objects.get(pk=stream.dead.pk)
-    assert (message.status, message.canceled_by) == (
+    assert (message.status, message.canceled_by_actor) == (
         MessageStatus.CANCELED,
         f"user:{user.username}",
     )
@@ -344,7 +344,7 @@ def test_fix_saves_the_payload_and_retries(client):
     # What the MES first wrote is kept, with who replaced it, and the page shows it.
     [fix] = message.fixes.all()
     assert (fix.payload_before, fix.payload_after) == (stream.dead.payload, fixed)
-    assert fix.fixed_by == f"user:{user.username}"
+    assert (fix.fixed_by, fix.fixed_by_actor) == (user, f"user:{user.username}")
     page = client.get(reverse("it:outbox_message", args=[message.pk])).content.decode()
     assert "Fixed by IT" in page and f"user:{user.username}" in page
 

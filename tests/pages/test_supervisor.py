@@ -742,7 +742,7 @@ def test_change_request_queries_are_constant(boss, running_order):
             ChangeRequest(
                 order=running_order,
                 changes={"qty_target": "12", "scheduled_start": "2026-04-01T06:00:00+00:00"},
-                requested_by="erp",
+                requested_by_actor="erp",
                 requested_at=now,
                 status=ChangeRequestStatus.PENDING if i % 2 else ChangeRequestStatus.REJECTED,
             )

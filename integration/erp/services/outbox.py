@@ -414,7 +414,8 @@ def outbox_fix(*, message: OutboxMessage, payload: dict, actor: Actor) -> Outbox
     if payload != message.payload:
         OutboxFix.objects.create(
             message=message,
-            fixed_by=actor.label[:64],
+            fixed_by=actor.user,
+            fixed_by_actor=actor.label,
             payload_before=message.payload,
             payload_after=payload,
         )
@@ -427,8 +428,8 @@ def outbox_fix(*, message: OutboxMessage, payload: dict, actor: Actor) -> Outbox
 def outbox_cancel(*, message: OutboxMessage, actor: Actor) -> OutboxMessage:
     """Give up on a dead-lettered message (kept, marked canceled); the held ones go on."""
     message = QUEUE.lock(message)
-    move(message, "cancel", lambda: _refused(message), actor.label[:64])
-    message.save(update_fields=["status", "next_attempt_at", "canceled_by"])
+    move(message, "cancel", lambda: _refused(message), actor)
+    message.save(update_fields=["status", "next_attempt_at", "canceled_by", "canceled_by_actor"])
     transaction.on_commit(_nudge_relay)
     return message
 

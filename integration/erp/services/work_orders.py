@@ -217,7 +217,8 @@ def work_order_change(
     request = ChangeRequest.objects.create(
         order=order,
         changes={name: _jsonable(value) for name, value in changes.items()},
-        requested_by=actor.label[:64],
+        requested_by=actor.user,
+        requested_by_actor=actor.label,
         requested_at=now,
     )
     notify(
@@ -269,7 +270,7 @@ def change_request_approve(
         reason=f"ERP change request {request.pk} approved",
         **changes,
     )
-    move(request, "approve", lambda: _decided(request), actor.user, timezone.now(), note)
+    move(request, "approve", lambda: _decided(request), actor, timezone.now(), note)
     request.save()
     return request
 
@@ -277,7 +278,7 @@ def change_request_approve(
 @transaction.atomic
 def change_request_reject(*, request: ChangeRequest, actor: Actor, note: str = "") -> ChangeRequest:
     request = _lock_pending(request)
-    move(request, "reject", lambda: _decided(request), actor.user, timezone.now(), note)
+    move(request, "reject", lambda: _decided(request), actor, timezone.now(), note)
     request.save()
     return request
 
@@ -339,7 +340,11 @@ def work_order_close(
         return _force_close_finish(order, actor), False
     request, _ = ForceCloseRequest.objects.get_or_create(
         order=order,
-        defaults={"requested_by": actor.label[:64], "requested_at": timezone.now()},
+        defaults={
+            "requested_by": actor.user,
+            "requested_by_actor": actor.label,
+            "requested_at": timezone.now(),
+        },
     )
     # The floor's start check reads it on the order: nothing new starts from now on.
     _set_closing_since(order, request.requested_at)

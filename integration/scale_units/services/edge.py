@@ -160,10 +160,19 @@ def package_apply_one(*, package: ReceivedPackage, actor: Actor = SYNC_ACTOR) ->
         package.attempts += 1
         _, failure = attempt(lambda: _apply(package))
         if failure is not None:
-            package.fail(failure_text(failure)[0], actor.label)
+            package.fail(failure_text(failure)[0], actor)
         else:
-            package.processed(timezone.now(), actor.label)
-        package.save(update_fields=["status", "error", "attempts", "processed_at", "handled_by"])
+            package.processed(timezone.now(), actor)
+        package.save(
+            update_fields=[
+                "status",
+                "error",
+                "attempts",
+                "processed_at",
+                "handled_by",
+                "handled_by_actor",
+            ]
+        )
         return package.status
 
 
@@ -219,9 +228,9 @@ def package_cancel(*, package: ReceivedPackage, actor: Actor) -> ReceivedPackage
             "or failed one can be canceled.",
             code="package_not_cancelable",
         ),
-        actor.label,
+        actor,
     )
-    package.save(update_fields=["status", "handled_by"])
+    package.save(update_fields=["status", "handled_by", "handled_by_actor"])
     return package
 
 
