@@ -23,7 +23,7 @@ class AttendanceDayAdmin(SimpleHistoryAdmin):
         "worker",
         "status",
         *MINUTE_FIELDS,
-        "approved_by",
+        "approved_by_actor",
     )
     list_select_related = ("worker",)
     list_filter = ("status", "date", "worker__site")
@@ -35,7 +35,7 @@ class AttendanceDayAdmin(SimpleHistoryAdmin):
         "status",
         *MINUTE_FIELDS,
         "calculated_at",
-        "approved_by",
+        "approved_by_actor",
         "approved_at",
         "transferred_at",
     )

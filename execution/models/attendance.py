@@ -4,6 +4,8 @@ from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
+from mesproject.actors import Actor, label_field, user_field
+
 from ..choices import (
     AttendanceStatus,
 )
@@ -30,7 +32,8 @@ class AttendanceDay(FSMModelMixin, models.Model):
     paid_minutes = models.DecimalField(**MINUTES)
     overtime_minutes = models.DecimalField(**MINUTES)
     calculated_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.CharField(max_length=150, blank=True)
+    approved_by = user_field()
+    approved_by_actor = label_field()
     approved_at = models.DateTimeField(null=True, blank=True)
     transferred_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
@@ -54,14 +57,15 @@ class AttendanceDay(FSMModelMixin, models.Model):
         self.calculated_at = at
 
     @transition(field=status, source=AttendanceStatus.CALCULATED, target=AttendanceStatus.APPROVED)
-    def approve(self, by: str, at) -> None:
+    def approve(self, actor: Actor, at) -> None:
         """Locked against registrations and recalculation."""
-        self.approved_by, self.approved_at = by, at
+        actor.stamp(self, "approved_by")
+        self.approved_at = at
 
     @transition(field=status, source=AttendanceStatus.APPROVED, target=AttendanceStatus.CALCULATED)
     def unapprove(self) -> None:
         """Back to calculated, so registrations can be corrected."""
-        self.approved_by, self.approved_at = "", None
+        self.approved_by, self.approved_by_actor, self.approved_at = None, "", None
 
     @transition(field=status, source=AttendanceStatus.APPROVED, target=AttendanceStatus.TRANSFERRED)
     def transfer(self, at) -> None:

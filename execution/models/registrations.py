@@ -6,6 +6,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.fields import QuantityField
 from inventory.models import Location
+from mesproject.actors import user_field
 from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
 
 from ..choices import (
@@ -167,6 +168,7 @@ class ProcessingLogEntry(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     outcome = models.CharField(max_length=12, choices=ProcessingOutcome.choices)
     message = models.TextField(blank=True)
+    user = user_field()
     actor = models.CharField(max_length=150)
 
     class Meta:

@@ -201,9 +201,9 @@ def attendance_day_approve(*, day: AttendanceDay, actor: Actor) -> AttendanceDay
     if day.status in refusals:
         raise _refusal(day, refusals)
     _check_up_to_date(day)
-    move(day, "approve", lambda: _refusal(day, refusals), actor.label, timezone.now())
+    move(day, "approve", lambda: _refusal(day, refusals), actor, timezone.now())
     day._change_reason = f"approved by {actor.label}"[:100]
-    day.save(update_fields=["status", "approved_by", "approved_at"])
+    day.save(update_fields=["status", "approved_by", "approved_by_actor", "approved_at"])
     return day
 
 
@@ -221,5 +221,5 @@ def attendance_day_unapprove(*, day: AttendanceDay, actor: Actor) -> AttendanceD
     }
     move(day, "unapprove", lambda: _refusal(day, refusals))
     day._change_reason = f"un-approved by {actor.label}"[:100]
-    day.save(update_fields=["status", "approved_by", "approved_at"])
+    day.save(update_fields=["status", "approved_by", "approved_by_actor", "approved_at"])
     return day

@@ -97,12 +97,14 @@ def registration_correct(
                 registration=registration,
                 outcome=ProcessingOutcome.CORRECTED,
                 message=f"correction {correction.uuid} asked: {reason}",
+                user=actor.user,
                 actor=actor.label,
             ),
             ProcessingLogEntry(
                 registration=correction,
                 outcome=ProcessingOutcome.CORRECTED,
                 message=f"reverses {_what(registration)}: {reason}",
+                user=actor.user,
                 actor=actor.label,
             ),
         ]

@@ -135,9 +135,9 @@ def registration_process_one(
 
 
 def _log(registration: RawRegistration, outcome: str, message: str, actor: Actor) -> None:
-    ProcessingLogEntry.objects.create(
-        registration=registration, outcome=outcome, message=message, actor=actor.label
-    )
+    entry = ProcessingLogEntry(registration=registration, outcome=outcome, message=message)
+    actor.stamp(entry)
+    entry.save()
 
 
 def _fail(registration: RawRegistration, actor: Actor, exc: Exception) -> str:

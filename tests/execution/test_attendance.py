@@ -296,7 +296,11 @@ def test_approve_and_unapprove():
 
     day = services.attendance_day_approve(day=day, actor=actor)
     day.refresh_from_db()
-    assert (day.status, day.approved_by) == (S.APPROVED, f"user:{floor.user.username}")
+    assert (day.status, day.approved_by, day.approved_by_actor) == (
+        S.APPROVED,
+        floor.user,
+        f"user:{floor.user.username}",
+    )
     assert day.approved_at is not None
 
     with pytest.raises(NotAllowed) as refused:
@@ -308,7 +312,12 @@ def test_approve_and_unapprove():
 
     day = services.attendance_day_unapprove(day=day, actor=actor)
     day.refresh_from_db()
-    assert (day.status, day.approved_by, day.approved_at) == (S.CALCULATED, "", None)
+    assert (day.status, day.approved_by, day.approved_by_actor, day.approved_at) == (
+        S.CALCULATED,
+        None,
+        "",
+        None,
+    )
     with pytest.raises(NotAllowed) as refused:
         services.attendance_day_unapprove(day=day, actor=actor)
     assert refused.value.code == "attendance_day_not_approved"
@@ -512,7 +521,11 @@ def test_admin_changelist_and_approve_action():
     response = _action(client, "approve_selected", [day])
     assert _messages(response) == [("success", f"Approved: {badge} 2026-03-02.")]
     day.refresh_from_db()
-    assert (day.status, day.approved_by) == (S.APPROVED, f"user:{floor.user.username}")
+    assert (day.status, day.approved_by, day.approved_by_actor) == (
+        S.APPROVED,
+        floor.user,
+        f"user:{floor.user.username}",
+    )
 
     # Approving again is refused with a message, not a 500.
     response = _action(client, "approve_selected", [day])

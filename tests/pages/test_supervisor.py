@@ -554,7 +554,7 @@ def test_approve_unapprove_and_bulk_approve(boss, days):
     response = boss.post(approve, {"only": first.pk}, follow=True)
     assert day_of(days.workers[0]).status == AttendanceStatus.APPROVED
     assert flashed(response) == [f"Approved 1 day(s): {days.workers[0].badge_id} 2026-03-02."]
-    assert day_of(days.workers[0]).approved_by.startswith("user:supervisor")
+    assert day_of(days.workers[0]).approved_by_actor.startswith("user:supervisor")
 
     response = boss.post(
         reverse("supervisor:attendance_unapprove"), {"only": first.pk}, follow=True
