@@ -34,9 +34,10 @@ from ..models import (
     ReportAsFinishedLine,
     RouteCardLine,
 )
-from .genealogy import genealogy_link
+from .genealogy import genealogy_link, genealogy_take_back
 from .jobs import lock_orders_waiting_at
 from .order_work import OrderWork, _log
+from .registration_checks import _check_order_running
 
 K = RegistrationKind
 MINUTE_PLACES = Decimal("0.01")
@@ -53,6 +54,10 @@ def _apply(registration: RawRegistration, actor: Actor) -> str:
         registration.order_id,
         of=("self",),
     )
+    if kind != K.CORRECTION:
+        # Accepted while the order ran, processed after it was canceled or closed: the
+        # supervisor decides (cancel it, or reopen the order and process it again).
+        _check_order_running(order)
     work = OrderWork(order=order, registration=registration, actor=actor)
     if kind in (K.START_JOB, K.BUNDLE):
         return _start_job(work)
@@ -319,6 +324,8 @@ def _consume_material(work: OrderWork) -> str:
     lines = work.flush(
         flushing.ManualConsumption(line_id=registration.material_id, quantity=registration.quantity)
     )
+    if registration.quantity < 0:
+        genealogy_take_back(order=work.order, registration=registration)
     verb = "consumed" if registration.quantity > 0 else "returned"
     component = lines[0].component.part_number if lines else "material"
     text = f"Order {work.order.number}: {show(abs(registration.quantity))} {component} {verb}"

@@ -19,6 +19,10 @@ material consumed for scrapped units, or beyond the need, stays unlinked.
 
 A corrected report as finished gets its links reversed (negative links of the correction):
 its components are free again for the next finished lot.
+
+A return that takes back more of a lot than the order still holds unlinked takes the rest
+back from the finished lots: negative links of the return, from the latest finished lot
+first (history is never edited), so the links stay within what the order consumed, net.
 """
 
 from __future__ import annotations
@@ -119,6 +123,55 @@ def genealogy_reverse(*, original: RawRegistration, correction: RawRegistration)
             for link in GenealogyLink.objects.filter(registration=original).order_by("pk")
         ]
     )
+
+
+def genealogy_take_back(*, order: ProductionOrder, registration: RawRegistration) -> None:
+    """After a return: per lot it returned, unlink what the order's finished lots hold beyond
+    the order's net consumption of that lot."""
+    lots = set(
+        PickingListLine.objects.filter(
+            registration=registration, lot__isnull=False, quantity__lt=0
+        ).values_list("lot_id", flat=True)
+    )
+    if not lots:
+        return
+    consumed = dict(
+        PickingListLine.objects.filter(order=order, lot_id__in=lots)
+        .values_list("lot_id")
+        .annotate(total=Sum("quantity"))
+    )
+    held: dict[tuple[int, int], Decimal] = defaultdict(Decimal)  # (lot, finished lot) -> net
+    latest: dict[tuple[int, int], int] = {}
+    for pk, lot_id, finished_lot_id, quantity in GenealogyLink.objects.filter(
+        order=order, component_lot_id__in=lots
+    ).values_list("pk", "component_lot_id", "finished_lot_id", "quantity"):
+        held[lot_id, finished_lot_id] += quantity
+        if quantity > 0:
+            latest[lot_id, finished_lot_id] = pk
+    unlinks = []
+    for lot_id in sorted(lots):
+        linked = sum((q for (lot, _), q in held.items() if lot == lot_id), ZERO)
+        excess = linked - max(ZERO, consumed.get(lot_id, ZERO))
+        finished = sorted(
+            (key for key in held if key[0] == lot_id and held[key] > 0),
+            key=lambda key: latest.get(key, 0),
+            reverse=True,
+        )
+        for key in finished:
+            if excess <= 0:
+                break
+            take = min(excess, held[key])
+            excess -= take
+            unlinks.append(
+                GenealogyLink(
+                    order=order,
+                    finished_lot_id=key[1],
+                    component_lot_id=lot_id,
+                    quantity=-take,
+                    registration=registration,
+                )
+            )
+    GenealogyLink.objects.bulk_create(unlinks)
 
 
 def _corrected_registrations(ids: set[int | None]) -> dict[int, int]:

@@ -167,6 +167,26 @@ def test_a_return_between_reports_leaves_the_later_lot_only_what_remains():
 
 
 @pytest.mark.django_db
+def test_a_return_of_a_lot_already_linked_unlinks_it_from_the_latest_finished_lot():
+    floor, worker = _floor({"FRAME": [("FR-A", 6), ("FR-B", 20)]})
+    order = floor.order(10)
+    at = floor.run_route(order, 3, worker, at=1)
+    _finish(floor, order, 3, "BIKE-1", at=at)
+    at = floor.run_route(order, 3, worker, at=at + 1)
+    _finish(floor, order, 3, "BIKE-2", at=at)
+    _processed(floor)
+    assert _links(order) == {"BIKE-1": {("FR-A", 3)}, "BIKE-2": {("FR-A", 3)}}
+    # 2 frames of FR-A come back after both bikes took theirs: the order consumed 4 of it.
+    floor.post("consume_material", at=at + 1, order=order, material_line=10, quantity="-2")
+    _processed(floor)
+
+    # The links are never edited: the return adds negative links, latest bike first.
+    assert _links(order) == {"BIKE-1": {("FR-A", 3)}, "BIKE-2": {("FR-A", 1)}}
+    assert GenealogyLink.objects.filter(order=order, quantity__lt=0).count() == 1
+    _assert_links_within_consumption(order)
+
+
+@pytest.mark.django_db
 def test_grips_consumed_by_a_report_as_finished_link_to_its_own_lot():
     # Grips (production finish, 2 per bike) are consumed by each report as finished itself.
     floor, worker = _floor({"GRIP": [("G-A", 4), ("G-B", 20)]})

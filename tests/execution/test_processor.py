@@ -299,6 +299,24 @@ def test_an_order_canceled_after_acceptance_fails_its_registration_cleanly():
 
 
 @pytest.mark.django_db
+def test_a_consumption_accepted_before_the_cancel_does_not_post_to_the_canceled_order():
+    floor = make_floor()
+    order = floor.order(5)
+    floor.post("consume_material", at=1, order=order, material_line=40, quantity="2")
+    order_lifecycle.order_cancel(order=order)
+    floor.process()
+    registration = RawRegistration.objects.get(order=order)
+    assert registration.status == RegistrationStatus.FAILED
+    assert registration.error_code == "order_not_running"
+    assert not PickingListLine.objects.filter(order=order).exists()
+    assert (
+        not InventoryTransaction.objects.filter(order_ref=order.number)
+        .exclude(kind__in=["reserve", "unreserve"])
+        .exists()
+    )
+
+
+@pytest.mark.django_db
 def test_report_as_finished_of_lots_records_the_genealogy():
     floor = make_floor(stock=0, product_tracking=Tracking.LOT)
     for part in ("FRAME",):
