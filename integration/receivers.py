@@ -13,6 +13,9 @@ _ORDER_ENDS = (Transition.COMPLETE, Transition.CANCEL, Transition.CLOSE)
 
 def order_changed(sender, *, order, transition: str, **_) -> None:
     """The ERP's messages and the scale unit's package for an order's transition or change."""
+    if transition in (Transition.CANCEL, Transition.CLOSE):
+        # First: the package below tells a scale unit that nothing waits any more.
+        work_orders.force_close_withdraw(order=order)
     if transition in _ORDER_ENDS:
         # The consumption batched so far goes out before the messages that follow the end.
         outbox.material_issues_flush(order=order)

@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 
 from execution.models import LogbookEntry
+from execution.services import order_lifecycle
 from integration.choices import MessageKind
 from integration.models import ForceCloseRequest, OutboxMessage
-from orders.choices import ConsumptionSetting, OrderStatus
+from orders.choices import ConsumptionSetting, OrderStatus, Transition
 from tests.api import new_key
 from tests.execution.floor import make_floor
 from tests.orders.helpers import reload
@@ -199,3 +200,70 @@ def test_force_close_with_nothing_running_closes_at_once_leaving_units_between_o
     assert (order.quantity, order.quantity_completed) == (D(1), D(1))
     assert _genealogy(order).get().payload["qty_unfinished"] == "2"
     assert "2 started" in LogbookEntry.objects.get(order=order, text__contains="unfinished").text
+
+
+def _waiting_force_close():
+    """An order force closed by the ERP while 3 units run at operation 10."""
+    floor = _two_operations()
+    first = floor.workers[0]
+    order = floor.order(10)
+    floor.post("start_job", at=1, badge_id=first, job=floor.job(order, 10), quantity="3")
+    _processed(floor)
+    assert _force_close(order)["closing"] is True
+    return floor, order
+
+
+def test_a_second_force_close_after_a_reopen_waits_and_closes_again():
+    floor = _two_operations()
+    first = floor.workers[0]
+    order = floor.order(10)
+    op10, op20 = floor.job(order, 10), floor.job(order, 20)
+    floor.post("start_job", at=1, badge_id=first, job=op10, quantity="3")
+    floor.post("report_progress", at=2, badge_id=first, job=op10, quantity_good="3", stops_job=True)
+    floor.post("start_job", at=3, badge_id=first, job=op20, quantity="2")
+    _processed(floor)
+    _force_close(order)  # waits for the 2 at operation 20
+    floor.post("report_progress", at=4, badge_id=first, job=op20, quantity_good="2", stops_job=True)
+    floor.post("report_as_finished", at=5, badge_id=first, order=order, quantity_good="2")
+    _processed(floor)
+    order = reload(order)
+    assert order.status == OrderStatus.CLOSED and order.quantity_completed == D(2)
+
+    # Reopened, the last unit through operation 10 goes on at operation 20 ...
+    order_lifecycle.order_transition(order=order, transition=Transition.REOPEN)
+    floor.post("start_job", at=10, badge_id=first, job=op20, quantity="1")
+    _processed(floor)
+    # ... and the ERP force closes the order again: a new wait, and a close once it is done.
+    assert _force_close(order)["closing"] is True
+    order = reload(order)
+    assert order.closing_since is not None
+    assert ForceCloseRequest.objects.get(order=order).closed_at is None
+    # (The short close cut the order to the 2 completed: the last unit can only be scrapped.)
+    floor.post(
+        "report_scrap",
+        at=12,
+        badge_id=first,
+        job=op20,
+        quantity_scrap="1",
+        reason_code=floor.scrap_reason,
+    )
+    _processed(floor)
+    order = reload(order)
+    assert order.status == OrderStatus.CLOSED and order.quantity_completed == D(2)
+    assert order.closing_since is None
+
+
+def test_a_cancel_while_a_force_close_waits_ends_the_force_close():
+    floor, order = _waiting_force_close()
+    order_lifecycle.order_cancel(order=order)
+    order = reload(order)
+    assert order.status == OrderStatus.CANCELED
+    assert order.closing_since is None
+    assert ForceCloseRequest.objects.get(order=order).closed_at is not None
+    # Brought back, the order runs as before: starts are allowed again.
+    order_lifecycle.order_transition(order=order, transition=Transition.UNTERMINATE)
+    order = reload(order)
+    assert order.status == OrderStatus.IN_PROGRESS and order.closing_since is None
+    floor.post("start_job", at=8, badge_id=floor.workers[1], job=floor.job(order, 10), quantity="1")
+    _processed(floor)
+    assert reload(order).status == OrderStatus.IN_PROGRESS

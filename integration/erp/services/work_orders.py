@@ -338,14 +338,7 @@ def work_order_close(
         return _close_with_what_was_produced(order, actor, reason), False
     if not _force_close_waits(order):
         return _force_close_finish(order, actor), False
-    request, _ = ForceCloseRequest.objects.get_or_create(
-        order=order,
-        defaults={
-            "requested_by": actor.user,
-            "requested_by_actor": actor.label,
-            "requested_at": timezone.now(),
-        },
-    )
+    request = _force_close_request_open(order, actor)
     # The floor's start check reads it on the order: nothing new starts from now on.
     _set_closing_since(order, request.requested_at)
     # A scale unit running the order gets it with the order and refuses new starts too.
@@ -407,6 +400,32 @@ def _force_close_waits(order: ProductionOrder, *, processing=None) -> list[str]:
         if waiting > 0:
             waits.append(f"{show(waiting)} to report as finished")
     return waits
+
+
+def _force_close_request_open(order: ProductionOrder, actor: Actor) -> ForceCloseRequest:
+    """The order's waiting force close: the open one, or a new wait (one row per order: a
+    force close after a reopen starts waiting again)."""
+    request = ForceCloseRequest.objects.filter(order=order).first()
+    if request is not None and request.closed_at is None:
+        return request
+    request = request or ForceCloseRequest(order=order)
+    fields = actor.stamp(request, "requested_by")
+    request.requested_at = timezone.now()
+    request.closed_at = None
+    if request.pk is None:
+        request.save()
+    else:
+        request.save(update_fields=[*fields, "requested_at", "closed_at"])
+    return request
+
+
+def force_close_withdraw(*, order: ProductionOrder) -> None:
+    """A canceled or closed order waits for nothing more: its force close ends with it, so
+    the floor may start again if the order is brought back."""
+    _set_closing_since(order, None)
+    ForceCloseRequest.objects.filter(order=order, closed_at__isnull=True).update(
+        closed_at=timezone.now()
+    )
 
 
 def _set_closing_since(order: ProductionOrder, since: datetime | None) -> None:
