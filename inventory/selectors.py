@@ -110,12 +110,17 @@ def available_quantity(*, item: Item, site: Site) -> Decimal:
 
 
 def available_quantities(
-    *, items: Iterable[Item | int], site: Site, exclude_order_ref: str = ""
+    *,
+    items: Iterable[Item | int],
+    site: Site,
+    exclude_order_ref: str = "",
+    exclude_reservation: int | None = None,
 ) -> dict[int, Decimal]:
     """available_quantity of several items at once (two queries), by item id.
 
     exclude_order_ref leaves that order's own reservations out: what the others leave it,
-    the stock its release may count on.
+    the stock its release may count on; exclude_reservation leaves one reservation out (the
+    one being set: what it may cover).
     """
     ids = {getattr(item, "pk", item) for item in items}
     on_hand = dict(
@@ -127,6 +132,8 @@ def available_quantities(
     reservations = Reservation.objects.filter(item_id__in=ids, site=site, quantity_open__gt=0)
     if exclude_order_ref:
         reservations = reservations.exclude(order_ref=exclude_order_ref)
+    if exclude_reservation is not None:
+        reservations = reservations.exclude(pk=exclude_reservation)
     reserved = dict(
         reservations.values_list("item_id").annotate(total=Sum("quantity_open")).order_by()
     )

@@ -7,32 +7,15 @@ import uuid
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from ..choices import SourceType
 from ..exceptions import InsufficientStock, InvalidMovement, MissingMasterData
 from ..fields import ZERO, show
-from ..models import InventoryTransaction, Item, OnHand, Reservation, Site
+from ..models import InventoryTransaction, Item, Reservation, Site
+from ..selectors import available_quantities
 from .checks import _check_order_ref, clean_quantity, resolve_item
 from .posting import Actor, Source, _increment, _reservation_row
-
-
-def _site_cover(item_id: int, site_id: int, exclude_pk: int | None) -> Decimal:
-    """On-hand at the site minus what other open reservations already hold there."""
-    on_hand = (
-        OnHand.objects.filter(item_id=item_id, location__warehouse__site_id=site_id).aggregate(
-            total=Sum("quantity")
-        )["total"]
-        or ZERO
-    )
-    others = (
-        Reservation.objects.filter(item_id=item_id, site_id=site_id, quantity_open__gt=0)
-        .exclude(pk=exclude_pk)
-        .aggregate(total=Sum("quantity_open"))["total"]
-        or ZERO
-    )
-    return on_hand - others
 
 
 @transaction.atomic
@@ -86,7 +69,9 @@ def reservation_set(
     delta = target - reservation.quantity_open
     if delta == 0:
         return reservation
-    cover = _site_cover(item.pk, site.pk, reservation.pk)
+    cover = available_quantities(items=[item.pk], site=site, exclude_reservation=reservation.pk)[
+        item.pk
+    ]
     short = target - max(ZERO, min(target, cover))
     if delta > 0 and short > 0 and not allow_shortage:
         raise InsufficientStock(
