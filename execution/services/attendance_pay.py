@@ -8,15 +8,16 @@ import csv
 import io
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from mesproject.actors import Actor
 from mesproject.deployment import refuse_off_hub
 from mesproject.errors import ApplicationError, NotAllowed
 
 from ..choices import AttendanceStatus
-from ..hooks import run_pay_basis_effects
 from ..models import AttendanceDay
 
 S = AttendanceStatus
@@ -64,8 +65,9 @@ def pay_basis_csv(*, days: Iterable[AttendanceDay]) -> str:
 @transaction.atomic
 def attendance_days_transfer(*, days: Iterable[AttendanceDay], actor: Actor) -> str:
     """Approved → transferred (locked for good), all or nothing; returns the pay basis CSV
-    and hands it with the days to the registered pay-basis effects (integration), in the
-    same transaction: the transfer and what it sends are never apart."""
+    and hands it with the days to the pay-basis sender (settings.MES_PAY_BASIS_SENDER,
+    integration's payroll message), in the same transaction: the transfer and what it sends
+    are never apart."""
     refuse_off_hub("Time and attendance approval")
     ids = sorted({day.pk for day in days})
     if not ids:
@@ -90,5 +92,6 @@ def attendance_days_transfer(*, days: Iterable[AttendanceDay], actor: Actor) -> 
         day._change_reason = f"transferred by {actor.label}"[:100]
         day.save(update_fields=["status", "transferred_at"])
     text = pay_basis_csv(days=locked)
-    run_pay_basis_effects(days=_ordered(locked), csv_text=text)
+    # A setting, not an import: execution may not import integration, which sends it.
+    import_string(settings.MES_PAY_BASIS_SENDER)(days=_ordered(locked), csv_text=text)
     return text

@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.module_loading import import_string
 
 from inventory.fields import ZERO
 from inventory.models import Location
 from mesproject.actors import SYSTEM, Actor
+from mesproject.deployment import is_scale_unit
 from mesproject.locks import lock_row, lock_rows
 from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
 from orders.services import lock_order
 
-from .. import hooks
 from ..choices import RegistrationKind
 from ..models import (
     AbsenceCode,
@@ -37,7 +39,7 @@ from ..models import (
 )
 from . import limits
 from .nudge import processor_nudge
-from .registration_checks import _conflict, registration_check
+from .registration_checks import registration_check
 from .worker_timeline import worker_open_job_ids
 
 K = RegistrationKind
@@ -221,11 +223,11 @@ def registration_accept(
                     return Accepted(existing, replayed=True)
             _lock_flow(data)
             registration_check(data, source=source)
-            blockers = hooks.acceptance_blockers(data=data, actor=actor)
-            if blockers:
-                raise _conflict(f"{'; '.join(blockers)}.", "registration_not_here")
             rows = RawRegistration.objects.bulk_create(_rows_for(data, source))
-            hooks.run_acceptance_effects(data=data, rows=rows)
+            if is_scale_unit():
+                # Queued for the hub in the same transaction: stored and queued, or neither.
+                # A setting, not an import: execution may not import integration.
+                import_string(settings.MES_SCALE_UNIT_FORWARDER)(data=data, rows=rows)
     except IntegrityError:
         # The same UUID posted twice at once: the other one won; answer what it stored.
         existing = _existing(data.uuid)

@@ -27,7 +27,9 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from mesproject.errors import Forbidden
+from inventory.models import Site
+from mesproject.deployment import is_scale_unit
+from mesproject.errors import Forbidden, NotAllowed
 
 from ..choices import RegistrationKind
 from ..models import Terminal, Worker
@@ -105,6 +107,30 @@ def _site_of(data: RegistrationInput) -> int | None:
     return None
 
 
+def _check_site_runs_here(sender: Sender, site_id: int | None) -> None:
+    """The hub: the floor of a site a scale unit runs lives on that scale unit, so the hub
+    takes that site's registrations from it only (a terminal pointed at the hub by mistake
+    would make the two drift apart), and a scale unit posts for its own sites only."""
+    if site_id is None or is_scale_unit():
+        return
+    # The scale unit running the site, read through the site's relation to integration's
+    # ScaleUnitSite (execution may not import integration; the same seam as a scale unit's
+    # account in sender_for_token).
+    owner = (
+        Site.objects.filter(pk=site_id, scale_unit_site__scale_unit__is_active=True)
+        .values_list("scale_unit_site__scale_unit__code", flat=True)
+        .first()
+    ) or ""
+    if sender.scale_unit and owner != sender.scale_unit:
+        raise _not_here(f"Scale unit {sender.scale_unit} does not run this registration's site.")
+    if not sender.scale_unit and owner:
+        raise _not_here(f"Its site is run by scale unit {owner}: register there.")
+
+
+def _not_here(message: str) -> NotAllowed:
+    return NotAllowed(message, code="registration_not_here")
+
+
 def _refuse(message: str, code: str, **fields) -> Forbidden:
     return Forbidden(message, code=code, fields={k: str(v) for k, v in fields.items()})
 
@@ -169,6 +195,9 @@ def sender_check(*, sender: Sender, data: RegistrationInput) -> RegistrationInpu
             "worker_wrong_site",
             badge_id=data.worker.badge_id,
         )
+    if site is None and data.worker is not None:
+        site = data.worker.site_id  # attendance: the worker's site
+    _check_site_runs_here(sender, site)
     return data
 
 

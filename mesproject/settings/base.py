@@ -309,6 +309,12 @@ if MES_ROLE == "scale_unit" and not (MES_SCALE_UNIT_ID and MES_HUB_URL and MES_H
         "A scale unit needs MES_SCALE_UNIT_ID, MES_HUB_URL and MES_HUB_TOKEN "
         "(the hub's manage.py register_scale_unit prints them)."
     )
+# Where execution hands what integration sends on (execution may not import integration; two
+# named functions, not registries): the door queues a registration accepted on a scale unit
+# for the hub, and the transfer of attendance days sends the pay basis to payroll, each in
+# its own transaction.
+MES_SCALE_UNIT_FORWARDER = "integration.scale_units.services.forward_record"
+MES_PAY_BASIS_SENDER = "integration.erp.services.outbox.pay_basis_send"
 MES_HUB_TIMEOUT_SECONDS = float(env_str("MES_HUB_TIMEOUT_SECONDS", "30"))
 MES_HUB_SYNC_SECONDS = env_int("MES_HUB_SYNC_SECONDS", 15)
 MES_HUB_FORWARD_BATCH = env_int("MES_HUB_FORWARD_BATCH", 100)

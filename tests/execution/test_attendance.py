@@ -16,7 +16,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from execution import hooks
 from execution.choices import AttendanceStatus
 from execution.models import AbsenceCode, AttendanceDay, IndirectActivity, PayAgreement
 from execution.services import attendance as services
@@ -446,32 +445,32 @@ def test_pay_basis_csv_without_transfer_changes_nothing():
     assert day.status == S.APPROVED
 
 
-def test_pay_basis_hook_receives_the_days_inside_the_transfer():
+PAY_BASIS_SENT = []
+
+
+def _pay_basis_recorded(*, days, csv_text):
+    PAY_BASIS_SENT.append(([(d.pk, d.status) for d in days], csv_text))
+
+
+def _pay_basis_broken(*, days, csv_text):
+    raise RuntimeError("payroll outbox is down")
+
+
+def test_the_pay_basis_sender_receives_the_days_inside_the_transfer(settings):
     floor = make_floor()
     days = _approved_days(floor)
-    received = []
+    PAY_BASIS_SENT.clear()
 
-    def effect(*, days, csv_text):
-        received.append(([(d.pk, d.status) for d in days], csv_text))
-
-    def broken(*, days, csv_text):
-        raise RuntimeError("payroll outbox is down")
-
-    hooks.register_pay_basis_effect(broken)
-    try:
-        with pytest.raises(RuntimeError):
-            attendance_days_transfer(days=days, actor=ACTOR)
-    finally:
-        hooks.unregister_pay_basis_effect(broken)
-    # The failing effect rolled the transfer back.
+    settings.MES_PAY_BASIS_SENDER = f"{__name__}._pay_basis_broken"
+    with pytest.raises(RuntimeError):
+        attendance_days_transfer(days=days, actor=ACTOR)
+    # The failing sender rolled the transfer back.
     assert set(AttendanceDay.objects.values_list("status", flat=True)) == {S.APPROVED}
 
-    hooks.register_pay_basis_effect(effect)
-    try:
-        text = attendance_days_transfer(days=days, actor=ACTOR)
-    finally:
-        hooks.unregister_pay_basis_effect(effect)
-    assert received == [([(days[0].pk, S.TRANSFERRED), (days[1].pk, S.TRANSFERRED)], text)]
+    settings.MES_PAY_BASIS_SENDER = f"{__name__}._pay_basis_recorded"
+    text = attendance_days_transfer(days=days, actor=ACTOR)
+    sent = PAY_BASIS_SENT
+    assert sent == [([(days[0].pk, S.TRANSFERRED), (days[1].pk, S.TRANSFERRED)], text)]
 
 
 # --- Admin -------------------------------------------------------------------------------------

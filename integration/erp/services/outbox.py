@@ -327,8 +327,9 @@ def order_genealogy_record(*, order: ProductionOrder) -> None:
     )
 
 
-def pay_basis_effect(*, days, csv_text: str) -> None:
-    """Pay-basis effect (attendance transfer): the CSV goes to payroll through the ERP."""
+def pay_basis_send(*, days, csv_text: str) -> None:
+    """settings.MES_PAY_BASIS_SENDER: a transfer's pay basis CSV goes to payroll through the
+    ERP, in the transaction that marked the days transferred."""
     dates = sorted({day.date for day in days})
     outbox_enqueue(
         stream=PAYROLL_STREAM,

@@ -22,7 +22,6 @@ from integration.choices import PackageStatus
 from integration.models import HubForward, ReceivedPackage
 from integration.scale_units.services.common import RUNNING
 from mesproject.actors import Actor
-from mesproject.deployment import is_scale_unit
 from mesproject.errors import ApplicationError, NotAllowed
 from mesproject.lanes import LaneQueue, attempt, failure_text, move
 from orders.choices import OrderStatus
@@ -278,10 +277,8 @@ def registration_payload(data) -> dict:
 
 
 def forward_record(*, data, rows) -> None:
-    """execution hook, in the transaction that accepted the registration: queue it for the
-    hub (only on a scale unit)."""
-    if not is_scale_unit():
-        return
+    """settings.MES_SCALE_UNIT_FORWARDER: on a scale unit, the door queues each registration
+    it accepts for the hub here, in the transaction that stores it."""
     HubForward.objects.create(
         registration_uuid=data.uuid,
         kind=data.kind,

@@ -7,7 +7,7 @@ workers) and the reference data that is no order's (absence codes, indirect acti
 reason codes, pay agreements). Rows keep their hub ids on the scale unit, so a job id or a
 worker's badge means the same on both sides. The scale unit takes its packages itself
 (packages_take, behind the hub's API); the registrations it forwards are accepted here only
-from it (registration_site_guard).
+from it (execution checks it with the sender: senders.py).
 """
 
 from __future__ import annotations
@@ -235,33 +235,6 @@ def order_package_effect(*, order: ProductionOrder, transition: str) -> None:
     if order.status == OrderStatus.CREATED and transition != Transition.UNRELEASE:
         return
     _enqueue_order(unit, order, reason=transition)
-
-
-def _site_of(data) -> int | None:
-    if data.order is not None:
-        return data.order.site_id
-    if data.worker is not None:
-        return data.worker.site_id
-    if data.resource is not None:
-        return data.resource.site_id
-    return None
-
-
-def registration_site_guard(*, data, actor) -> list[str]:
-    """Hub, execution's acceptance guard: the floor of a site a scale unit runs lives on that
-    scale unit, so the hub takes that site's registrations from it only (a terminal pointed
-    at the hub by mistake would make the two drift apart); a scale unit posts for its own
-    sites only."""
-    site_id = _site_of(data)
-    if site_id is None:
-        return []
-    caller = getattr(actor.user, "scale_unit", None) if actor.user is not None else None
-    owner = scale_unit_of(site_id)
-    if caller is not None and (owner is None or owner.pk != caller.pk):
-        return [f"scale unit {caller.code} does not run this registration's site"]
-    if caller is None and owner is not None:
-        return [f"its site is run by scale unit {owner.code}: register there"]
-    return []
 
 
 @transaction.atomic
