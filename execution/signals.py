@@ -15,8 +15,10 @@ CHANGED = "changed"
 # value) and once per plan change (transition: CHANGED), after execution's own steps.
 order_changed = Signal()
 
-# registration_processed(sender=RawRegistration, registration: RawRegistration)
+# registration_processed(sender=RawRegistration, processed: Processed)  (services/order_work.py)
 # Sent once per registration the processor applies, after its journals, postings and order
-# quantities were written and before it is marked processed. A receiver that raises fails
+# quantities were written and before it is marked processed; `processed` says what it wrote
+# (journal lines, the order's status moves), so integration writes the ERP's messages from it
+# without reading them back. A receiver that raises fails
 # the registration (rolled back to its savepoint); a supervisor can process it again.
 registration_processed = Signal()

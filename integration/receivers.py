@@ -30,9 +30,10 @@ def stock_posted(sender, *, entries, **_) -> None:
     outbox.material_issue_record(entries=entries)
 
 
-def registration_processed(sender, *, registration, **_) -> None:
-    """What a processed registration tells the ERP, and the force close it may complete."""
-    outbox.registration_outbox_effect(registration=registration)
-    reversals.correction_outbox_effect(registration=registration)
+def registration_processed(sender, *, processed, **_) -> None:
+    """What a processed registration tells the ERP (written from what processing wrote: one
+    place), and the force close it may complete."""
+    outbox.registration_outbox_effect(processed=processed)
+    reversals.correction_outbox_effect(processed=processed)
     # Last: the order closes after the messages of the registration that let it close.
-    work_orders.force_close_effect(registration=registration)
+    work_orders.force_close_effect(registration=processed.registration)

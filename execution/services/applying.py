@@ -36,29 +36,36 @@ from ..models import (
 )
 from .genealogy import genealogy_link, genealogy_take_back
 from .jobs import lock_orders_waiting_at
-from .order_work import OrderWork, _log
+from .order_work import OrderWork, Processed, _log
 from .registration_checks import _check_order_running
 
 K = RegistrationKind
 MINUTE_PLACES = Decimal("0.01")
 
 
-def _apply(registration: RawRegistration, actor: Actor) -> str:
-    kind = registration.kind
+def _apply(registration: RawRegistration, actor: Actor) -> Processed:
+    """What the registration becomes, and what that wrote (the processing log's text, its
+    journal lines, the order's status moves)."""
     if registration.order_id is None:
         text = _attendance_text(registration)
         _log(registration, LogbookKind.INFO, text)
-        return text
+        return Processed(registration=registration, text=text)
     order = lock_row(
         ProductionOrder.objects.select_related("item__unit", "unit"),
         registration.order_id,
         of=("self",),
     )
-    if kind != K.CORRECTION:
+    if registration.kind != K.CORRECTION:
         # Accepted while the order ran, processed after it was canceled or closed: the
         # supervisor decides (cancel it, or reopen the order and process it again).
         _check_order_running(order)
     work = OrderWork(order=order, registration=registration, actor=actor)
+    work.done.text = _apply_to_order(work)
+    return work.done
+
+
+def _apply_to_order(work: OrderWork) -> str:
+    kind = work.registration.kind
     if kind in (K.START_JOB, K.BUNDLE):
         return _start_job(work)
     if kind in (K.STOP_JOB, K.REPORT_PROGRESS, K.REPORT_SCRAP):
@@ -208,7 +215,7 @@ def _job_feedback(work: OrderWork) -> str:
     elif registration.stops_job and not job.activities.filter(ended_at__isnull=True).exists():
         job.status = JobStatus.STOPPED
     _save_job(job, ["quantity_good", "quantity_scrapped", "status", "completed_at"])
-    RouteCardLine.objects.create(
+    card = RouteCardLine.objects.create(
         registration=registration,
         order=work.order,
         job=job,
@@ -224,6 +231,7 @@ def _job_feedback(work: OrderWork) -> str:
         quantity_scrap=scrap,
         reason_code_id=registration.reason_code_id,
     )
+    work.done.route_card.append(card)
     if job.kind == JobKind.PROCESS and good + scrap > 0:
         work.flush(
             flushing.OperationFeedback(
@@ -289,7 +297,7 @@ def _report_as_finished(work: OrderWork) -> str:
         ),
         parent_lot=finished_lot,
     )
-    ReportAsFinishedLine.objects.create(
+    finished = ReportAsFinishedLine.objects.create(
         registration=registration,
         order=order,
         item=order.item,
@@ -299,6 +307,7 @@ def _report_as_finished(work: OrderWork) -> str:
         location=registration.location if good > 0 else None,
         inventory_transaction=receipt,
     )
+    work.done.finished.append(finished)
     if finished_lot is not None:
         genealogy_link(
             order=order,

@@ -83,7 +83,7 @@ def _reverse_job_feedback(work: OrderWork, original: RawRegistration) -> str:
         job.status = JobStatus.STARTED if running else JobStatus.STOPPED
         job.completed_at = None
     _save_job(job, ["quantity_good", "quantity_scrapped", "status", "completed_at"])
-    RouteCardLine.objects.create(
+    card = RouteCardLine.objects.create(
         registration=correction,
         order=work.order,
         job=job,
@@ -96,6 +96,7 @@ def _reverse_job_feedback(work: OrderWork, original: RawRegistration) -> str:
         quantity_scrap=-scrap,
         reason_code_id=original.reason_code_id,
     )
+    work.done.route_card.append(card)
     _reverse_consumption(work, original)
     if scrap:
         work.record(scrap=-scrap)
@@ -125,7 +126,7 @@ def _reverse_report_as_finished(work: OrderWork, original: RawRegistration) -> s
         )
     _reverse_consumption(work, original)
     genealogy_reverse(original=original, correction=correction)
-    ReportAsFinishedLine.objects.create(
+    reversed_line = ReportAsFinishedLine.objects.create(
         registration=correction,
         order=order,
         item_id=line.item_id,
@@ -135,6 +136,7 @@ def _reverse_report_as_finished(work: OrderWork, original: RawRegistration) -> s
         location_id=line.location_id,
         inventory_transaction=reversal,
     )
+    work.done.finished.append(reversed_line)
     work.record(good=-line.quantity_good, scrap=-line.quantity_scrap)
     text = f"Order {order.number}: {show(line.quantity_good)} reported as finished reversed"
     if line.quantity_scrap:
@@ -210,6 +212,7 @@ def _reverse_consumption(work: OrderWork, original: RawRegistration) -> list[Pic
         ]
     )
     _restore_line_states(lines)
+    work.done.picking_list.extend(reversed_lines)
     return reversed_lines
 
 

@@ -10,7 +10,7 @@ The processor (applying.py), arrivals.py, corrections.py and the door's stock ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -36,11 +36,30 @@ from ..models import (
     MaterialLineState,
     PickingListLine,
     RawRegistration,
+    ReportAsFinishedLine,
+    RouteCardLine,
 )
 from .materials import order_parent_quantity, order_reference
 from .order_quantities import order_record_quantities
 
 K = RegistrationKind
+
+# --- What processing a registration did -----------------------------------------------------
+
+
+@dataclass
+class Processed:
+    """What processing one registration did: the processing log's text, the journal lines it
+    wrote and the order's status moves. The processor hands it to integration
+    (execution.signals.registration_processed), which writes the ERP's messages from it."""
+
+    registration: RawRegistration
+    text: str = ""
+    route_card: list[RouteCardLine] = field(default_factory=list)
+    picking_list: list[PickingListLine] = field(default_factory=list)
+    finished: list[ReportAsFinishedLine] = field(default_factory=list)
+    transitions: list[tuple[str, str]] = field(default_factory=list)  # (from, to)
+
 
 # --- The order a registration works on -----------------------------------------------------
 
@@ -61,11 +80,13 @@ class OrderWork:
     take_from: Location | None = None
     _jobs: dict[int, Job] | None = None
     _materials: dict | None = None
+    done: Processed | None = None  # what a registration's processing wrote, as it goes
 
     def __post_init__(self) -> None:
         registration = self.registration
         if registration is None:
             return
+        self.done = Processed(registration=registration)
         self.source = self.source or Source(SourceType.REGISTRATION, str(registration.uuid))
         self.occurred_at = self.occurred_at or registration.occurred_at
         if registration.kind != K.REPORT_AS_FINISHED:
@@ -148,7 +169,10 @@ class OrderWork:
 
     def flush(self, event, *, parent_lot: Lot | None = None) -> list[PickingListLine]:
         """Run the flushing engine for one event and post what it consumes."""
-        return self._flush(event, parent_lot)[0]
+        lines = self._flush(event, parent_lot)[0]
+        if self.done is not None:
+            self.done.picking_list.extend(lines)
+        return lines
 
     def flush_put(self, event: flushing.PutAtInputLocation) -> Decimal:
         """Material put at the input location: consume what lines take; returns the rest."""
@@ -350,6 +374,8 @@ class OrderWork:
             in_progress=in_progress - order.quantity_in_progress,
             work_started=True,
         )
+        if self.order.status != before and self.done is not None:
+            self.done.transitions.append((before, self.order.status))
         if self.order.status != before and self.registration is not None:
             _log(
                 self.registration,

@@ -119,9 +119,9 @@ def registration_process_one(
         registration.attempts += 1
 
         def work() -> str:
-            text = _apply(registration, actor)
-            registration_processed.send(sender=RawRegistration, registration=registration)
-            return text
+            done = _apply(registration, actor)
+            registration_processed.send(sender=RawRegistration, processed=done)
+            return done.text
 
         text, failure = attempt(work, unexpected=f"registration {registration.uuid}")
         if failure is not None:

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from execution.choices import RegistrationKind
-from execution.models import ReportAsFinishedLine, RouteCardLine
 from integration.choices import OPEN_MESSAGE_STATUSES, MessageKind, MessageStatus, NotificationKind
 from integration.erp.services.work_orders import unfinished_quantity
 from integration.models import (
@@ -260,18 +259,13 @@ def _enqueue_scrap(
     )
 
 
-def registration_outbox_effect(*, registration) -> None:
-    """Registration effect: what the processed registration reports to the ERP."""
+def registration_outbox_effect(*, processed) -> None:
+    """What a processed registration reports to the ERP, from the journal lines it wrote."""
+    registration = processed.registration
     if registration.kind == RegistrationKind.REPORT_AS_FINISHED:
-        line = (
-            ReportAsFinishedLine.objects.select_related(
-                "order__item", "order__unit", "lot", "location__warehouse"
-            )
-            .filter(registration=registration)
-            .first()
-        )
-        if line is None:
+        if not processed.finished:
             return
+        line = processed.finished[0]
         order = line.order
         if line.quantity_good > 0:
             outbox_enqueue(
@@ -297,9 +291,7 @@ def registration_outbox_effect(*, registration) -> None:
                 registration_uuid=registration.uuid,
             )
     elif registration.quantity_scrap > 0:
-        for line in RouteCardLine.objects.select_related(
-            "order__item", "order__unit", "reason_code"
-        ).filter(registration=registration, quantity_scrap__gt=0):
+        for line in (card for card in processed.route_card if card.quantity_scrap > 0):
             _enqueue_scrap(
                 line.order,
                 line.reason_code,

@@ -14,7 +14,7 @@ bodies.
 from decimal import Decimal
 
 from execution.choices import RegistrationKind
-from execution.models import RawRegistration, ReportAsFinishedLine, RouteCardLine
+from execution.models import RawRegistration
 from integration.choices import MessageKind, MessageStatus
 from integration.erp.services.outbox import (
     _enqueue_scrap,
@@ -76,24 +76,20 @@ def _sent(original: OutboxMessage | None) -> bool:
     return original is None or original.status != MessageStatus.CANCELED
 
 
-def correction_outbox_effect(*, registration) -> None:
-    """Registration effect: a processed correction's reversal messages."""
-    if registration.kind != RegistrationKind.CORRECTION:
+def correction_outbox_effect(*, processed) -> None:
+    """A processed correction's reversal messages, from the journal lines it wrote."""
+    correction = processed.registration
+    if correction.kind != RegistrationKind.CORRECTION:
         return
-    correction = registration
     original = RawRegistration.objects.select_related("reason_code").get(pk=correction.corrects_id)
     order = ProductionOrder.objects.select_related("item", "unit").get(pk=correction.order_id)
     # The consumption given back goes to the ERP first, like consumption before a completion.
     material_issues_flush(order=order)
     originals = _originals(original)
     if original.kind == RegistrationKind.REPORT_AS_FINISHED:
-        line = (
-            ReportAsFinishedLine.objects.select_related("lot", "location__warehouse")
-            .filter(registration=correction)
-            .first()
-        )
-        if line is None:
+        if not processed.finished:
             return
+        line = processed.finished[0]
         completion = originals.get(MessageKind.PRODUCTION_COMPLETION)
         if line.quantity_good < 0 and _sent(completion):
             outbox_enqueue(
@@ -118,9 +114,7 @@ def correction_outbox_effect(*, registration) -> None:
             )
         return
     scrap = originals.get(MessageKind.SCRAP)
-    for card in RouteCardLine.objects.select_related("reason_code").filter(
-        registration=correction, quantity_scrap__lt=0
-    ):
+    for card in (card for card in processed.route_card if card.quantity_scrap < 0):
         if _sent(scrap):
             _scrap_reversal(
                 order,
