@@ -13,7 +13,6 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mesproject.actors import Actor
 from mesproject.errors import ApplicationError, error_body
 
 from ..models import RawRegistration
@@ -73,7 +72,7 @@ class RegistrationFilter(filters.FilterSet):
         fields = ("status", "kind", "lane", "source")
 
 
-def _accept_one(payload, actor: Actor, sender: Sender) -> tuple[int, dict, bool]:
+def _accept_one(payload, sender: Sender) -> tuple[int, dict, bool]:
     serializer = RegistrationInSerializer(data=payload)
     if not serializer.is_valid():
         return (
@@ -83,7 +82,7 @@ def _accept_one(payload, actor: Actor, sender: Sender) -> tuple[int, dict, bool]
         )
     try:
         data = sender_check(sender=sender, data=registration_input(serializer.validated_data))
-        accepted = registration_accept(data=data, source=sender.source, actor=actor)
+        accepted = registration_accept(data=data, source=sender.source)
     except ApplicationError as exc:
         return exc.http_status, error_body(exc.code, exc.message, exc.fields), False
     body = AcceptedSerializer(
@@ -138,7 +137,6 @@ class RegistrationViewSet(
         "UUID seen before returns the first answer with `Idempotent-Replayed: true`.",
     )
     def create(self, request: Request) -> Response:
-        actor = Actor(user=request.user)
         # Who sent it comes from the credential, never from a header (a header said
         # "scale-unit:PLANT2" from an operator's token and was believed).
         if isinstance(request.successful_authenticator, SessionAuthentication):
@@ -155,10 +153,10 @@ class RegistrationViewSet(
             for payload in request.data:
                 # Each on its own: one refused registration does not refuse the others.
                 with transaction.atomic():
-                    code, body, _replayed = _accept_one(payload, actor, sender)
+                    code, body, _replayed = _accept_one(payload, sender)
                 results.append({"status": code, **body})
             return Response({"results": results}, status=status.HTTP_200_OK)
-        code, body, replayed = _accept_one(request.data, actor, sender)
+        code, body, replayed = _accept_one(request.data, sender)
         response = Response(body, status=code)
         if replayed:
             response["Idempotent-Replayed"] = "true"

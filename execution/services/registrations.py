@@ -22,7 +22,6 @@ from django.utils.module_loading import import_string
 
 from inventory.fields import ZERO
 from inventory.models import Location
-from mesproject.actors import SYSTEM, Actor
 from mesproject.deployment import is_scale_unit
 from mesproject.locks import lock_row, lock_rows
 from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
@@ -204,9 +203,7 @@ def _existing(uuid: uuid_module.UUID) -> list[RawRegistration]:
     return sorted(rows, key=lambda r: (r.uuid != uuid, r.pk))
 
 
-def registration_accept(
-    *, data: RegistrationInput, source: str = "terminal", actor: Actor = SYSTEM
-) -> Accepted:
+def registration_accept(*, data: RegistrationInput, source: str = "terminal") -> Accepted:
     """Store a registration (a bundle: one per job) after checking it; a UUID seen before
     returns what was stored the first time and changes nothing."""
     existing = _existing(data.uuid)

@@ -6,7 +6,6 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from inventory.fields import show
-from mesproject.actors import Actor
 from mesproject.errors import ApplicationError
 
 from ...models import Job
@@ -32,9 +31,7 @@ def register(request, terminal, worker, registration_uuid, kind: str, what: str,
     sender = Sender(terminal=terminal, browser=True, signed_in=worker)
     try:
         data = sender_check(sender=sender, data=data)
-        accepted = registration_accept(
-            data=data, source=sender.source, actor=Actor(user=request.user)
-        )
+        accepted = registration_accept(data=data, source=sender.source)
     except ApplicationError as error:
         messages.error(request, error.message)
         return None
