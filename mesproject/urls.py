@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from mesproject.deployment import is_scale_unit
@@ -11,6 +12,11 @@ admin.site.site_header = "MES back office"
 admin.site.site_title = "MES back office"
 admin.site.index_title = "Master data and production orders"
 
+
+def _moved(url: str):
+    return RedirectView.as_view(url=url, permanent=True, query_string=True)
+
+
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", LoginView.as_view(authentication_form=PagesSignInForm), name="login"),
@@ -20,7 +26,12 @@ urlpatterns = [
     path("supervisor/", include("execution.pages.supervisor.urls")),
     path("terminal/", include("execution.pages.terminal.urls")),
     path("it/", include("integration.erp.pages.urls")),
-    path("inbox/", include("mesproject.workplace.notifications")),
+    path("notifications/", include("mesproject.workplace.notifications")),
+    path("change-requests/", include("integration.erp.pages.change_requests")),
+    # Before these pages had their own names they were under /inbox/: links kept in
+    # notifications and bookmarks still arrive there.
+    re_path(r"^inbox/notifications/(?P<rest>.*)$", _moved("/notifications/%(rest)s")),
+    re_path(r"^inbox/change-requests/(?P<rest>.*)$", _moved("/change-requests/%(rest)s")),
     path("healthz", health, name="health"),
     path("floor/", include("execution.pages.processing_log.urls")),
     path("scale-units/", include("integration.scale_units.pages.urls")),

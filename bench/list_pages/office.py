@@ -1,4 +1,4 @@
-"""The inbox's and IT's pages (change requests, notifications, outbox, idempotency keys,
+"""The office's list pages (change requests, notifications, outbox, idempotency keys,
 reconciliation runs) and the rows they list (as in tests/pages/).
 """
 
@@ -31,7 +31,7 @@ def change_requests(client):
             for i in range(n)
         )
 
-    return reverse("inbox:change_requests"), add
+    return reverse("change_requests:list"), add
 
 
 def notifications(client):
@@ -62,7 +62,7 @@ def notifications(client):
             for row in rows[::2]
         )
 
-    return reverse("inbox:notifications"), add
+    return reverse("notifications:list"), add
 
 
 def outbox(client):

@@ -181,7 +181,7 @@ class FloorLoad:
         "/planner/orders/",
         "/dashboard/",
         "/it/outbox/",
-        "/inbox/change-requests/",
+        "/change-requests/",
         "/api/v1/registrations/?status=failed",
         "/api/v1/registrations/?limit=50",
     )

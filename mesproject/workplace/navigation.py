@@ -24,7 +24,7 @@ NAVIGATION = [
     NavEntry("Floor", "supervisor:floor", "execution.view_job"),
     NavEntry("Processing log", "floor:processing_log", "execution.view_rawregistration"),
     NavEntry("Attendance", "supervisor:attendance", "execution.view_attendanceday"),
-    NavEntry("Change requests", "inbox:change_requests", "integration.view_changerequest"),
+    NavEntry("Change requests", "change_requests:list", "integration.view_changerequest"),
     NavEntry("Terminal", "terminal:home", "execution.add_rawregistration"),
     NavEntry("Outbox", "it:outbox", "integration.view_outboxmessage"),
     NavEntry("Idempotency keys", "it:idempotency_keys", "integration.view_idempotencykey"),

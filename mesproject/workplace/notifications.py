@@ -1,4 +1,4 @@
-"""What reaches people, under /inbox/: the notifications of the signed-in user's roles (DLQ
+"""What reaches people, under /notifications/: the notifications of the signed-in user's roles (DLQ
 alerts, reconciliation flags, change requests), newest first, unread ones marked, read on
 demand; and the ERP's change requests (integration/erp/pages/change_requests.py). The
 integration raises the notifications (integration.services.notifications.notify); this page
@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect, render
-from django.urls import include, path
+from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -68,14 +68,13 @@ def notifications_mark_read(request):
     messages.success(request, f"{count} notification(s) marked as read.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "inbox:notifications"
+        target = "notifications:list"
     return redirect(target)
 
 
-app_name = "inbox"
+app_name = "notifications"
 
 urlpatterns = [
-    path("notifications/", notification_list, name="notifications"),
-    path("notifications/read/", notifications_mark_read, name="notifications_read"),
-    path("", include("integration.erp.pages.change_requests")),
+    path("", notification_list, name="list"),
+    path("read/", notifications_mark_read, name="read"),
 ]

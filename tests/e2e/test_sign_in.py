@@ -17,7 +17,7 @@ def test_a_wrong_password_is_refused_and_a_right_one_signs_in(page):
     expect(page.get_by_role("alert")).to_contain_text("correct username and password")
     screenshot(page, "sign-in")
     sign_in(page, "sam")
-    page.goto("/inbox/notifications/")
+    page.goto("/notifications/")
     expect(page.get_by_text("Signed in as")).to_contain_text("sam")
 
 
@@ -26,7 +26,7 @@ def test_the_header_counts_unread_notifications_and_they_can_be_read(page):
     notify(kind="dead_letter", roles=[IT], title="Message 7 of WO-1 in the dead-letter queue")
     notify(kind="dead_letter", roles=[SUPERVISOR], title="Not for IT")
     sign_in(page, "ivy")
-    page.goto("/inbox/notifications/?unread=1")
+    page.goto("/notifications/?unread=1")
     link = page.locator("#notifications-link")
     expect(link).to_contain_text("1")
     link.click()

@@ -143,9 +143,9 @@ def test_the_supervisor_approves_a_change_request(page):
     sign_in(page, "sam")
 
     # From the notification, as the supervisor would.
-    page.goto("/inbox/notifications/")
+    page.goto("/notifications/")
     page.get_by_role("link", name=f"The ERP asks to change running order {order.number}").click()
-    expect(page).to_have_url(re.compile(r"/inbox/change-requests/$"))
+    expect(page).to_have_url(re.compile(r"/change-requests/$"))
     row = page.locator("tr[id^=change-request-]").filter(has_text=order.number)
     expect(row).to_contain_text("Quantity")
     row.get_by_label("Note (optional)").fill("agreed with planning")

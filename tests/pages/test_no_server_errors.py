@@ -75,7 +75,7 @@ def test_fixing_a_payload_with_json_the_server_cannot_hold_is_refused(client, pa
         (SUPERVISOR, "supervisor:attendance_unapprove", "day"),
         (SUPERVISOR, "supervisor:attendance_transfer", "day"),
         (SUPERVISOR, "supervisor:attendance_export", "day"),
-        (SUPERVISOR, "inbox:notifications_read", "notification"),
+        (SUPERVISOR, "notifications:read", "notification"),
     ],
 )
 @pytest.mark.parametrize("value", ["\u00b2", "\u0661", "9" * 30])

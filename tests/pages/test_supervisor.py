@@ -42,7 +42,7 @@ PLAN = reverse("supervisor:plan")
 FLOOR = reverse("supervisor:floor")
 FLOOR_LIVE = reverse("supervisor:floor_fragment")
 ATTENDANCE = reverse("supervisor:attendance")
-CHANGE_REQUESTS = reverse("inbox:change_requests")
+CHANGE_REQUESTS = reverse("change_requests:list")
 DAY = date(2026, 3, 2)  # tests.execution.floor's DAY, in UTC (the test TIME_ZONE)
 ACTOR = Actor(process="test")
 
@@ -112,7 +112,7 @@ def targets():
         "attendance_unapprove": reverse("supervisor:attendance_unapprove"),
         "attendance_transfer": reverse("supervisor:attendance_transfer"),
         "attendance_export": reverse("supervisor:attendance_export"),
-        "change_request_decide": reverse("inbox:change_request_decide", args=[request.pk]),
+        "change_request_decide": reverse("change_requests:decide", args=[request.pk]),
         "ids": {"job": job.pk, "day": day.pk, "request": request.pk},
     }
 
@@ -672,7 +672,7 @@ def running_order():
 
 
 def decide(client, request, decision, note=""):
-    url = reverse("inbox:change_request_decide", args=[request.pk])
+    url = reverse("change_requests:decide", args=[request.pk])
     return client.post(url, {"decision": decision, "note": note}, follow=True)
 
 
@@ -757,3 +757,13 @@ def test_change_request_queries_are_constant(boss, running_order):
 def test_the_service_refuses_an_unknown_direction(plan):
     with pytest.raises(NotAllowed):
         job_plan_move(job=plan.jobs[0], direction="sideways", actor=ACTOR)
+
+
+def test_the_old_inbox_addresses_lead_to_the_pages_now_named_for_what_they_are(client):
+    # Notifications keep their links (a change request's was /inbox/change-requests/).
+    moved = client.get("/inbox/notifications/?unread=1")
+    assert moved.status_code == 301 and moved.headers["Location"] == "/notifications/?unread=1"
+    moved = client.get("/inbox/change-requests/")
+    assert moved.status_code == 301 and moved.headers["Location"] == "/change-requests/"
+    assert reverse("notifications:list") == "/notifications/"
+    assert reverse("change_requests:decide", args=[7]) == "/change-requests/7/decide/"

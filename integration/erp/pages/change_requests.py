@@ -1,7 +1,6 @@
 """The ERP's change requests to running orders, which a supervisor approves or rejects.
 
-Served under /inbox/ next to the notifications (mesproject/workplace/notifications.py
-includes these patterns, so their names stay in the "inbox" namespace).
+Served under /change-requests/ (namespace "change_requests").
 """
 
 from datetime import datetime
@@ -163,15 +162,13 @@ def change_request_decide(request, pk: int):
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = reverse("inbox:change_requests")
+        target = reverse("change_requests:list")
     return redirect(target)
 
 
+app_name = "change_requests"
+
 urlpatterns = [
-    path("change-requests/", change_request_list, name="change_requests"),
-    path(
-        "change-requests/<int:pk>/decide/",
-        change_request_decide,
-        name="change_request_decide",
-    ),
+    path("", change_request_list, name="list"),
+    path("<int:pk>/decide/", change_request_decide, name="decide"),
 ]

@@ -226,7 +226,7 @@ def work_order_change(
         roles=[SUPERVISOR],
         title=f"The ERP asks to change running order {order.number}",
         text=", ".join(f"{k} -> {v}" for k, v in request.changes.items()),
-        link=reverse("inbox:change_requests"),
+        link=reverse("change_requests:list"),
     )
     return order, request
 
