@@ -4,6 +4,8 @@ from inventory.choices import FlushingPrinciple
 
 
 class OrderStatus(models.TextChoices):
+    """In the order of an order's life (lists and charts sort by it)."""
+
     CREATED = "created", "Created"
     RELEASED = "released", "Released"
     IN_PROGRESS = "in_progress", "In progress"

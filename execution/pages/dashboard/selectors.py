@@ -30,15 +30,6 @@ from ...selectors import floor as floor_selectors
 
 QUANTITY = DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)
 OPEN_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS)
-# The lifecycle order, so the state chart reads left to right like the order's life.
-STATUS_ORDER = [
-    OrderStatus.CREATED,
-    OrderStatus.RELEASED,
-    OrderStatus.IN_PROGRESS,
-    OrderStatus.COMPLETED,
-    OrderStatus.CLOSED,
-    OrderStatus.CANCELED,
-]
 NO_REASON = "(none)"
 
 
@@ -240,9 +231,10 @@ class StatusCount:
 
 
 def orders_by_status() -> list[StatusCount]:
-    """How many orders are in each state, every state listed (zero included)."""
+    """How many orders are in each state, every state listed (zero included), in the order
+    of an order's life (OrderStatus is declared so): the chart reads left to right."""
     counts = dict(ProductionOrder.objects.values_list("status").annotate(n=Count("id")).order_by())
-    return [StatusCount(str(s), s.label, counts.get(s, 0)) for s in STATUS_ORDER]
+    return [StatusCount(str(s), s.label, counts.get(s, 0)) for s in OrderStatus]
 
 
 # --- Late orders ------------------------------------------------------------------------------

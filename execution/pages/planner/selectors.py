@@ -25,15 +25,6 @@ from ...models import Job, LogbookEntry, PickingListLine, ReportAsFinishedLine, 
 from ...services import order_lifecycle
 from ...services.materials import material_requirement, order_parent_quantity, order_reference
 
-STATUS_ORDER = [
-    OrderStatus.CREATED,
-    OrderStatus.RELEASED,
-    OrderStatus.IN_PROGRESS,
-    OrderStatus.COMPLETED,
-    OrderStatus.CLOSED,
-    OrderStatus.CANCELED,
-]
-
 # Sortable columns of the order list: URL key -> ORDER BY field.
 ORDER_SORTS = {
     "number": "number",
@@ -52,8 +43,8 @@ def production_order_list(*, sort: str = "") -> QuerySet[ProductionOrder]:
     """
     orders = ProductionOrder.objects.select_related("item", "unit", "site").annotate(
         status_rank=Case(
-            *(When(status=s, then=Value(rank)) for rank, s in enumerate(STATUS_ORDER)),
-            default=Value(len(STATUS_ORDER)),
+            *(When(status=s, then=Value(rank)) for rank, s in enumerate(OrderStatus)),
+            default=Value(len(OrderStatus)),
             output_field=IntegerField(),
         )
     )

@@ -259,6 +259,19 @@ def _enqueue_scrap(
     )
 
 
+def completion_payload(order: ProductionOrder, line) -> dict:
+    """A production completion's body (a reversal's too, with negative quantities), from
+    the report-as-finished line."""
+    return {
+        "wo_id": order.number,
+        "parent_part": order.item.part_number,
+        "serial_number": line.lot.number if line.lot_id else "",
+        "qty_good": show(line.quantity_good),
+        "uom": order.unit.code,
+        "location_id": _location_id(line.location),
+    }
+
+
 def registration_outbox_effect(*, processed) -> None:
     """What a processed registration reports to the ERP, from the journal lines it wrote."""
     registration = processed.registration
@@ -272,14 +285,7 @@ def registration_outbox_effect(*, processed) -> None:
                 stream=order.number,
                 kind=MessageKind.PRODUCTION_COMPLETION,
                 order=order,
-                payload={
-                    "wo_id": order.number,
-                    "parent_part": order.item.part_number,
-                    "serial_number": line.lot.number if line.lot_id else "",
-                    "qty_good": show(line.quantity_good),
-                    "uom": order.unit.code,
-                    "location_id": _location_id(line.location),
-                },
+                payload=completion_payload(order, line),
                 registration_uuid=registration.uuid,
             )
         if line.quantity_scrap > 0:

@@ -18,12 +18,11 @@ from execution.models import RawRegistration
 from integration.choices import MessageKind, MessageStatus
 from integration.erp.services.outbox import (
     _enqueue_scrap,
-    _location_id,
+    completion_payload,
     material_issues_flush,
     outbox_enqueue,
 )
 from integration.models import OutboxMessage
-from inventory.fields import show
 from orders.models import ProductionOrder
 
 
@@ -97,12 +96,7 @@ def correction_outbox_effect(*, processed) -> None:
                 kind=MessageKind.COMPLETION_REVERSAL,
                 order=order,
                 payload={
-                    "wo_id": order.number,
-                    "parent_part": order.item.part_number,
-                    "serial_number": line.lot.number if line.lot_id else "",
-                    "qty_good": show(line.quantity_good),
-                    "uom": order.unit.code,
-                    "location_id": _location_id(line.location),
+                    **completion_payload(order, line),
                     **_reference(completion, correction),
                 },
                 registration_uuid=correction.uuid,
