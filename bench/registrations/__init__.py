@@ -1,7 +1,8 @@
 """Shop-floor registrations through the processor vs a bare bulk INSERT of the rows it writes.
 
     .venv/bin/python bench/registrations.py [--registrations 100000] [--orders 1000]
-        [--workers 1,2] [--database-url postgres://postgres@127.0.0.1:5432/mes_bench_reg]
+        [--workers 1,2] [--batches 1,10,100,500]
+        [--database-url postgres://postgres@127.0.0.1:5432/mes_bench_reg]
     quick (a few minutes on 2 busy cores; migrate alone takes 30 s there):
     .venv/bin/python bench/registrations.py --registrations 2000 --orders 20
 
@@ -35,6 +36,19 @@ feedback, one job activity per start, one report-as-finished line per report, le
 journal lines) and every order's quantities and consumption against what the simulation
 reported.
 
+Then the batch sweep: for each --batches B, the database recreated from the template again and
+one processor runs registrations_process(batch=B) until nothing is left, checked the same way
+(the 1-process run above already was the default batch, 500, and stands for it).
+
+What each run costs (cost.py): every processor reports its own CPU seconds (utime+stime, the
+processing loop only) and its PostgreSQL backend's (pg_backend_pid() on its connection, then
+/proc/<pid>/stat before and after: PostgreSQL runs on this machine), and counts the
+statements (execute_wrapper) and COMMITs registrations_process sends. Printed per 1,000
+registrations with the cores the run kept busy (CPU seconds per wall second) and the rate it
+would reach if CPU were all it waited on, every core its own; the bare INSERT's client and
+backend CPU is measured the same way. PostgreSQL's own helpers (WAL writer, checkpointer,
+autovacuum) are not counted.
+
 In the same run: the rows the processor inserted (every table that grew, history tables
 included) are read back and inserted bare into scratch copies of their tables, one
 transaction: psycopg COPY into copies without indexes (LIKE ... INCLUDING DEFAULTS), and
@@ -47,6 +61,7 @@ sample), and a JSON line with the figures.
 
 The modules: main (the command line and the run), config, databases (drop, create, copy,
 table states), plant, shifts (the simulated floor), stored (the rows registration_accept
-stores), processes (the timed processors), checks, bare (the bare inserts), sample (the
-in-process sample and its statement timer).
+stores), processes (the timed processors), cost (CPU from /proc, statements counted, the cost
+table), checks, bare (the bare inserts), sample (the in-process sample and its statement
+timer).
 """

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+from .cost import process_cpu_seconds
+
 
 def bare_inserts(url: str, before: dict, after: dict) -> dict:
     """Read back the rows processing inserted and insert them bare into scratch copies."""
@@ -61,7 +63,9 @@ def bare_inserts(url: str, before: dict, after: dict) -> dict:
         conn.commit()
         copy_seconds = time.perf_counter() - started
 
-        started = time.perf_counter()
+        backend = conn.info.backend_pid
+        started, cpu = time.perf_counter(), time.process_time()
+        backend_cpu = process_cpu_seconds(backend)
         with conn.cursor() as cursor:
             for table, (columns, rows) in data.items():
                 column_list = ", ".join(f'"{c}"' for c in columns)
@@ -71,6 +75,12 @@ def bare_inserts(url: str, before: dict, after: dict) -> dict:
                 )
         conn.commit()
         insert_seconds = time.perf_counter() - started
+        # The baseline's cost: this process (psycopg) and its backend, as for the processors.
+        insert_cpu = time.process_time() - cpu
+        backend_after = process_cpu_seconds(backend)
+        insert_backend_cpu = (
+            None if backend_cpu is None or backend_after is None else backend_after - backend_cpu
+        )
         for name in names.values():
             conn.execute(f'DROP TABLE "{name}_copy", "{name}_insert"')
         conn.commit()
@@ -78,4 +88,6 @@ def bare_inserts(url: str, before: dict, after: dict) -> dict:
         "rows": {t: len(rows) for t, (_c, rows) in data.items()},
         "copy_seconds": copy_seconds,
         "insert_seconds": insert_seconds,
+        "insert_cpu_seconds": insert_cpu,
+        "insert_backend_cpu_seconds": insert_backend_cpu,
     }

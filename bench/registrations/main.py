@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import random
@@ -19,6 +20,7 @@ from _common import ROOT
 from .bare import bare_inserts
 from .checks import verify
 from .config import DEFAULT_URL, D
+from .cost import cost_figures, print_costs
 from .databases import (
     copy_as_template,
     database_name,
@@ -59,6 +61,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--workers", default="1,2", help="processor counts, e.g. 1,2")
     parser.add_argument(
+        "--batches",
+        default="1,10,100,500",
+        help="registrations_process batch sizes, 1 processor each ('' for none)",
+    )
+    parser.add_argument(
         "--validate", type=int, default=None, help="posts through the service (default 500)"
     )
     parser.add_argument(
@@ -70,9 +77,10 @@ def main() -> None:
         "--keep-template", action="store_true", help="keep <database>_template (unprocessed)"
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child()
+        child(batch=args.batch)
         return
 
     url = args.database_url
@@ -81,6 +89,7 @@ def main() -> None:
     name = database_name(url)
     template = f"{name}_template"
     counts = [int(k) for k in args.workers.split(",") if k.strip()]
+    batches = [int(b) for b in args.batches.split(",") if b.strip()]
     # Quick runs validate and sample less (down to a tenth of the registrations).
     small = max(100, args.registrations // 10)
     args.validate = min(500, small) if args.validate is None else args.validate
@@ -96,12 +105,12 @@ def main() -> None:
         MES_VAR_DIR=var_dir,  # the file cache and broker folders of this run, not the checkout's
     )
     try:
-        run(args, url, name, template, counts)
+        run(args, url, name, template, counts, batches)
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
-def run(args, url: str, name: str, template: str, counts: list[int]) -> None:
+def run(args, url: str, name: str, template: str, counts: list[int], batches: list[int]) -> None:
     phase = {}
     t0 = time.perf_counter()
     recreate_database(url)
@@ -114,6 +123,7 @@ def run(args, url: str, name: str, template: str, counts: list[int]) -> None:
     from execution.choices import JobKind
     from execution.models import Job, RawRegistration
     from execution.services import order_lifecycle
+    from execution.services.processing import registrations_process
     from execution.services.registrations import registration_accept
     from orders import services as order_services
     from orders.models import ProductionOrderMaterial
@@ -280,6 +290,28 @@ def run(args, url: str, name: str, template: str, counts: list[int]) -> None:
             after = table_states(url)
             bare = bare_inserts(url, before, after)
         connections.close_all()
+    # The batch sweep: the same registrations through one processor at each batch size; the
+    # 1-processor run above already was the default batch.
+    batch_parameter = inspect.signature(registrations_process).parameters.get("batch")
+    default_batch = batch_parameter.default if batch_parameter else None
+    sweep = {}
+    for batch in batches:
+        if batch == default_batch and 1 in counts:
+            sweep[batch] = results[1]
+            continue
+        recreate_database(url, template=template)
+        load_before = os.getloadavg()[0]
+        seconds, children = run_processors(1, env, batch=batch)
+        load = (load_before, os.getloadavg()[0])
+        problems, fingerprint = verify(plant, expected, kinds)
+        connections.close_all()
+        sweep[batch] = {
+            "seconds": seconds,
+            "children": children,
+            "problems": problems,
+            "load": load,
+        }
+        fingerprints[f"batch {batch}"] = fingerprint
     if not args.keep_template:
         drop_database(url, template)
 
@@ -322,6 +354,20 @@ def run(args, url: str, name: str, template: str, counts: list[int]) -> None:
             f"{seconds / bare['copy_seconds']:7.1f} : 1     : bare INSERT  "
             f"{seconds / bare['insert_seconds']:6.1f} : 1"
         )
+
+    for entry in [*results.values(), *sweep.values()]:
+        entry["cost"] = cost_figures(entry["children"], total, entry["seconds"])
+    bare_cpu = bare["insert_cpu_seconds"] + (bare["insert_backend_cpu_seconds"] or 0)
+    print_costs(
+        [(f"{c} process{'es' if c > 1 else ''}, batch {default_batch}", results[c]) for c in counts]
+        + [(f"1 process, batch {b}", sweep[b]) for b in batches],
+        total,
+        bare={
+            "client": bare["insert_cpu_seconds"] * 1000 / total,
+            "backend": (bare["insert_backend_cpu_seconds"] or 0) * 1000 / total,
+            "seconds": bare["insert_seconds"] * 1000 / total,
+        },
+    )
 
     # Statements per registration.
     n = sample["count"]
@@ -369,17 +415,20 @@ def run(args, url: str, name: str, template: str, counts: list[int]) -> None:
         print(text)
 
     print()
-    same = all(fingerprints[c] == fingerprints[counts[0]] for c in counts)
-    for count in counts:
-        problems = results[count]["problems"]
+    same = all(f == fingerprints[counts[0]] for f in fingerprints.values())
+    checked = [(f"{c} process(es)", results[c]) for c in counts] + [
+        (f"1 process, batch {b}", sweep[b]) for b in batches if sweep[b] is not results.get(1)
+    ]
+    for label, entry in checked:
+        problems = entry["problems"]
         state = "OK" if not problems else f"{len(problems)} PROBLEM(S)"
-        print(f"checks after {count} process(es): {state}")
+        print(f"checks after {label}: {state}")
         for line in problems[:20]:
             print(f"    {line}")
-    print(f"same results whatever the process count: {'yes' if same else 'NO'}")
+    print(f"same results whatever the process count and batch size: {'yes' if same else 'NO'}")
     if not same:
-        for count in counts:
-            print(f"    {count}: {json.dumps(fingerprints[count], sort_keys=True)}")
+        for key, fingerprint in fingerprints.items():
+            print(f"    {key}: {json.dumps(fingerprint, sort_keys=True)}")
     figures = {
         "bench": "registrations",
         "code": version,
@@ -398,9 +447,22 @@ def run(args, url: str, name: str, template: str, counts: list[int]) -> None:
                 "ok": not results[c]["problems"],
                 "load_average": [round(x, 1) for x in results[c]["load"]],
                 "cpu_seconds": [child["cpu_seconds"] for child in results[c]["children"]],
+                "batch": default_batch,
+                **results[c]["cost"],
             }
             for c in counts
         },
+        "batch_sweep": {
+            str(b): {
+                "seconds": round(sweep[b]["seconds"], 2),
+                "registrations_per_s": round(total / sweep[b]["seconds"], 1),
+                "ok": not sweep[b]["problems"],
+                "load_average": [round(x, 1) for x in sweep[b]["load"]],
+                **sweep[b]["cost"],
+            }
+            for b in batches
+        },
+        "bare_insert_cpu_s_per_1000": round(bare_cpu * 1000 / total, 3),
         "rows_written": written,
         "bare_copy_seconds": round(bare["copy_seconds"], 3),
         "bare_insert_seconds": round(bare["insert_seconds"], 3),

@@ -23,6 +23,61 @@ def row(figure, ours, baseline, unit, *, rate: bool, sql=None, sql_unit="", ok=T
     }
 
 
+def registration_costs(f: dict, bare: float, ok: bool) -> list[dict]:
+    """CPU seconds per 1,000 registrations of each processing run (processors and their
+    PostgreSQL backends, against the bare INSERT's client and backend), and the rate per batch
+    size of registrations_process (one processor), with the statements counted in that run."""
+    rows = []
+    workers = sorted(f["processing"].items(), key=lambda kv: int(kv[0]))
+    for count, p in workers:
+        if "worker_cpu_s_per_1000" not in p:
+            continue  # figures from before the bench measured cost
+        backend = p["backend_cpu_s_per_1000"]
+        ceiling = p["cpu_bound_ceiling_per_s"]
+        rows.append(
+            row(
+                f"registrations CPU s per 1,000, {count} worker{'s' if count != '1' else ''}",
+                round(p["worker_cpu_s_per_1000"] + (backend or 0), 3),
+                f.get("bare_insert_cpu_s_per_1000"),
+                "cpu s",
+                rate=False,
+                sql=p["statements_per_registration"],
+                sql_unit="registration",
+                ok=ok and p.get("ok", True),
+                note=(
+                    f"worker {p['worker_cpu_s_per_1000']:.2f} + PostgreSQL backend "
+                    f"{'-' if backend is None else f'{backend:.2f}'} s, "
+                    f"{p['cores_busy']:.2f} cores busy, CPU-bound ceiling "
+                    f"{'-' if ceiling is None else f'{ceiling:,.0f}'}/s; baseline: the bare "
+                    "INSERT's client + backend"
+                ),
+            )
+        )
+    same = " (the 1-worker run above)"
+    for batch, p in sorted(f.get("batch_sweep", {}).items(), key=lambda kv: int(kv[0])):
+        backend = p["backend_cpu_s_per_1000"]
+        rows.append(
+            row(
+                f"registrations processed/s, batch {batch}",
+                p["registrations_per_s"],
+                bare,
+                "/s",
+                rate=True,
+                sql=p["statements_per_registration"],
+                sql_unit="registration",
+                ok=ok and p.get("ok", True) and f.get("same_results", True),
+                note=(
+                    f"1 worker, registrations_process(batch={batch})"
+                    f"{same if int(batch) == f['processing'].get('1', {}).get('batch') else ''}; "
+                    f"CPU s per 1,000: worker "
+                    f"{p['worker_cpu_s_per_1000']:.2f} + backend "
+                    f"{'-' if backend is None else f'{backend:.2f}'}"
+                ),
+            )
+        )
+    return rows
+
+
 def rows_for(name: str, f: dict) -> list[dict]:
     ok = f.get("ok", True) is not False
     if name == "inventory_postings":
@@ -61,6 +116,7 @@ def rows_for(name: str, f: dict) -> list[dict]:
                     ),
                 )
             )
+        rows += registration_costs(f, bare, ok)
         return rows
     if name == "work_orders_http":
         rates, p50, p99 = f["req_per_s"], f["p50_ms"], f["p99_ms"]

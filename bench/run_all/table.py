@@ -19,6 +19,8 @@ def number(value, unit: str) -> str:
         return f"{value:,.1f} ms"
     if unit == "s":
         return f"{value:,.1f} s"
+    if unit == "cpu s":  # CPU seconds: from thousandths (a bulk insert) to tens
+        return f"{value:.3g} s"
     return f"{value:,.1f}/s" if value < 100 else f"{value:,.0f}/s"
 
 
