@@ -49,6 +49,10 @@ def stored_rows(post: Post, plant):
         data.indirect_activity = plant.indirect
     if post.kind == "report_as_finished" and post.good:
         data.location = plant.resources[post.resource].output_location
+    if post.kind == "bundle":
+        # What registration_check fills in for a bundle: each job starts the rest of it, and a
+        # bundle is always the first start of operation 10 (shifts.py): the order's quantity.
+        data.start_quantities = {job.pk: job.order.quantity for job in data.jobs}
     rows = _rows_for(data, "terminal")
     if post.kind not in ("bundle",) and len(rows) != 1:
         raise AssertionError(f"{post.kind} at {post.at} would store {len(rows)} rows")
