@@ -9,6 +9,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from mesproject.serializer_fields import TextField
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import BasePermission
 
@@ -58,9 +59,9 @@ def _quantity(**kwargs) -> serializers.DecimalField:
 class JobSerializer(serializers.ModelSerializer):
     """A job as a terminal needs it; quantities in the order's unit, as decimal strings."""
 
-    wo_id = serializers.CharField(source="order.number")
-    part_number = serializers.CharField(source="order.item.part_number")
-    resource = serializers.CharField(source="resource.code")
+    wo_id = TextField(source="order.number")
+    part_number = TextField(source="order.item.part_number")
+    resource = TextField(source="resource.code")
     qty_planned = _quantity(source="planned_quantity")
     qty_started = _quantity(source="quantity_started", help_text="Processed so far.")
     qty_good = _quantity(source="quantity_good")

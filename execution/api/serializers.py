@@ -1,6 +1,7 @@
 """The registration contract terminals and scale units post to, and what they get back."""
 
 from django.utils import timezone
+from mesproject.serializer_fields import TextField
 from rest_framework import serializers
 
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, ZERO
@@ -35,14 +36,14 @@ class RegistrationInSerializer(serializers.Serializer):
         choices=[c for c in RegistrationKind.choices if c[0] != RegistrationKind.CORRECTION]
     )
     occurred_at = EventTimeField(help_text="When it happened, with a time zone.")
-    badge_id = serializers.CharField(required=False, allow_blank=True, help_text="The worker.")
-    terminal = serializers.CharField(required=False, allow_blank=True, help_text="Terminal code.")
-    resource = serializers.CharField(required=False, allow_blank=True, help_text="Resource code.")
+    badge_id = TextField(required=False, allow_blank=True, help_text="The worker.")
+    terminal = TextField(required=False, allow_blank=True, help_text="Terminal code.")
+    resource = TextField(required=False, allow_blank=True, help_text="Resource code.")
     job = serializers.IntegerField(required=False, help_text="Job id (job kinds).")
     jobs = serializers.ListField(
         child=serializers.IntegerField(), required=False, help_text="Job ids of a bundle."
     )
-    order = serializers.CharField(
+    order = TextField(
         required=False, allow_blank=True, help_text="Order number (report as finished, consume)."
     )
     quantity = serializers.DecimalField(
@@ -54,16 +55,16 @@ class RegistrationInSerializer(serializers.Serializer):
     )
     quantity_good = serializers.DecimalField(required=False, default=ZERO, **QUANTITY)
     quantity_scrap = serializers.DecimalField(required=False, default=ZERO, **QUANTITY)
-    reason_code = serializers.CharField(required=False, allow_blank=True)
+    reason_code = TextField(required=False, allow_blank=True)
     stops_job = serializers.BooleanField(required=False, default=False)
     completes_job = serializers.BooleanField(required=False, default=False)
-    absence_code = serializers.CharField(required=False, allow_blank=True)
+    absence_code = TextField(required=False, allow_blank=True)
     absence_minutes = serializers.DecimalField(
         required=False, default=ZERO, max_digits=12, decimal_places=2
     )
-    indirect_activity = serializers.CharField(required=False, allow_blank=True)
-    lot_number = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    location = serializers.CharField(
+    indirect_activity = TextField(required=False, allow_blank=True)
+    lot_number = TextField(required=False, allow_blank=True, max_length=64)
+    location = TextField(
         required=False, allow_blank=True, help_text="Put-away location: WAREHOUSE/LOCATION."
     )
     material_line = serializers.IntegerField(
@@ -72,7 +73,7 @@ class RegistrationInSerializer(serializers.Serializer):
     consume = serializers.BooleanField(
         required=False, default=True, help_text="False: report as finished without consumption."
     )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    note = TextField(required=False, allow_blank=True, max_length=200)
 
 
 def _lookup(queryset, value, what: str, code: str):
@@ -185,8 +186,8 @@ def registration_input(data: dict) -> RegistrationInput:
 
 class RegistrationOutSerializer(serializers.ModelSerializer):
     registration_uuid = serializers.UUIDField(source="uuid")
-    badge_id = serializers.CharField(source="worker.badge_id", default=None, allow_null=True)
-    order = serializers.CharField(source="order.number", default=None, allow_null=True)
+    badge_id = TextField(source="worker.badge_id", default=None, allow_null=True)
+    order = TextField(source="order.number", default=None, allow_null=True)
 
     class Meta:
         model = RawRegistration

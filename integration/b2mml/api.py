@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from mesproject.serializer_fields import TextField
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
@@ -53,10 +54,10 @@ class JsonAnswers(DefaultContentNegotiation):
 
 
 class ImportedWorkOrderSerializer(serializers.Serializer):
-    wo_id = serializers.CharField()
+    wo_id = TextField()
     # A plain string: a second OrderStatus enum would rename the work order's in the
     # OpenAPI document (settings has no ENUM_NAME_OVERRIDES entry for it).
-    status = serializers.CharField(help_text=f"One of {', '.join(OrderStatus.values)}.")
+    status = TextField(help_text=f"One of {', '.join(OrderStatus.values)}.")
     created = serializers.BooleanField(help_text="False: the existing Created order was updated.")
 
 

@@ -2,6 +2,7 @@
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from mesproject.serializer_fields import TextField
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,14 +16,14 @@ from integration.reconciliation.services import erp_wip_snapshot_receive
 class ErpWipLineInSerializer(serializers.Serializer):
     # Only the shape is checked here: the service checks the values, so every refusal of a
     # line carries the same codes (invalid_line, duplicate_line) and names lines[i].field.
-    wo_id = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    component_part = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    quantity = serializers.CharField(
+    wo_id = TextField(allow_blank=True, trim_whitespace=False)
+    component_part = TextField(allow_blank=True, trim_whitespace=False)
+    quantity = TextField(
         allow_blank=True,
         trim_whitespace=False,
         help_text='WIP in `uom`: a decimal string >= 0, e.g. "12.5".',
     )
-    uom = serializers.CharField(
+    uom = TextField(
         required=False,
         allow_blank=True,
         help_text="A unit code of the MES; empty: the component's unit. Another unit is "
@@ -44,8 +45,8 @@ class ErpWipSnapshotOutSerializer(serializers.ModelSerializer):
 class ErpWipErrorSerializer(serializers.Serializer):
     """The error body of every API failure: {code, message, fields}."""
 
-    code = serializers.CharField()
-    message = serializers.CharField()
+    code = TextField()
+    message = TextField()
     fields = serializers.DictField()
 
 

@@ -2,6 +2,7 @@
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from mesproject.serializer_fields import TextField
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -25,9 +26,9 @@ class IsScaleUnit(BasePermission):
 
 class PackageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.CharField()
-    order_number = serializers.CharField(allow_blank=True)
-    reason = serializers.CharField()
+    kind = TextField()
+    order_number = TextField(allow_blank=True)
+    reason = TextField()
     created_at = serializers.DateTimeField()
     payload = serializers.JSONField()
 

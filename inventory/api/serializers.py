@@ -1,5 +1,6 @@
 """Output shapes of the inventory API (read-only: movements are posted through services)."""
 
+from mesproject.serializer_fields import TextField
 from rest_framework import serializers
 
 from ..models import (
@@ -12,14 +13,10 @@ from ..models import (
 
 
 class InventoryTransactionSerializer(serializers.ModelSerializer):
-    part_number = serializers.CharField(source="item.part_number", read_only=True)
-    unit = serializers.CharField(source="unit.code", read_only=True)
-    lot_number = serializers.CharField(
-        source="lot.number", read_only=True, default=None, allow_null=True
-    )
-    location_code = serializers.CharField(
-        source="location.code", read_only=True, default=None, allow_null=True
-    )
+    part_number = TextField(source="item.part_number", read_only=True)
+    unit = TextField(source="unit.code", read_only=True)
+    lot_number = TextField(source="lot.number", read_only=True, default=None, allow_null=True)
+    location_code = TextField(source="location.code", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = InventoryTransaction
@@ -49,13 +46,11 @@ class InventoryTransactionSerializer(serializers.ModelSerializer):
 
 
 class OnHandSerializer(serializers.ModelSerializer):
-    part_number = serializers.CharField(source="item.part_number", read_only=True)
-    unit = serializers.CharField(source="item.unit.code", read_only=True)
-    lot_number = serializers.CharField(
-        source="lot.number", read_only=True, default=None, allow_null=True
-    )
-    location_code = serializers.CharField(source="location.code", read_only=True)
-    site = serializers.CharField(source="location.warehouse.site.code", read_only=True)
+    part_number = TextField(source="item.part_number", read_only=True)
+    unit = TextField(source="item.unit.code", read_only=True)
+    lot_number = TextField(source="lot.number", read_only=True, default=None, allow_null=True)
+    location_code = TextField(source="location.code", read_only=True)
+    site = TextField(source="location.warehouse.site.code", read_only=True)
 
     class Meta:
         model = OnHand
@@ -76,8 +71,8 @@ class OnHandSerializer(serializers.ModelSerializer):
 
 
 class ReservationSerializer(serializers.ModelSerializer):
-    part_number = serializers.CharField(source="item.part_number", read_only=True)
-    site_code = serializers.CharField(source="site.code", read_only=True)
+    part_number = TextField(source="item.part_number", read_only=True)
+    site_code = TextField(source="site.code", read_only=True)
 
     class Meta:
         model = Reservation
@@ -101,10 +96,8 @@ class ReservationSerializer(serializers.ModelSerializer):
 
 
 class AdjustmentJournalLineSerializer(serializers.ModelSerializer):
-    part_number = serializers.CharField(source="item.part_number", read_only=True)
-    lot_number = serializers.CharField(
-        source="lot.number", read_only=True, default=None, allow_null=True
-    )
+    part_number = TextField(source="item.part_number", read_only=True)
+    lot_number = TextField(source="lot.number", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = AdjustmentJournalLine

@@ -591,6 +591,18 @@ def test_api_stores_a_snapshot(erp_user):
     assert dict(received.lines.values_list("component_part", "uom")) == {"BOLT": "PCS", "NUT": ""}
 
 
+def test_api_refuses_a_number_where_the_contract_says_decimal_string(erp_user):
+    # The schema says "quantity": string; DRF would take 290287 as "290287" (found by the
+    # schema fuzz): a body of the wrong type is refused like any other, and stores nothing.
+    body = {**BODY, "lines": [{"wo_id": "WO-1", "component_part": "NUT", "quantity": 290287}]}
+    response = post_snapshot(token_client(erp_user), body)
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "invalid"
+    assert "lines" in response.json()["fields"]
+    assert not ErpWipSnapshot.objects.exists()
+
+
 def test_api_replay_stores_one_snapshot(erp_user):
     UnitOfMeasureFactory(code="PCS")
     client, key = token_client(erp_user), new_key()

@@ -1,5 +1,6 @@
 """The ERP contract's JSON shapes (snake_case, quantities as decimal strings)."""
 
+from mesproject.serializer_fields import TextField
 from rest_framework import serializers
 
 from integration.choices import ChangeRequestStatus, CloseMode
@@ -23,7 +24,7 @@ class WorkOrderCreateSerializer(serializers.Serializer):
     qty_target = quantity(min_value=0, help_text="Quantity to build, in the part's unit.")
     scheduled_start = serializers.DateTimeField(required=False, allow_null=True)
     priority = serializers.IntegerField(min_value=1, max_value=9, default=5)
-    site = serializers.CharField(
+    site = TextField(
         max_length=16,
         required=False,
         allow_blank=True,
@@ -67,10 +68,10 @@ class ChangeRequestSerializer(serializers.Serializer):
 
 
 class WorkOrderSerializer(serializers.ModelSerializer):
-    wo_id = serializers.CharField(source="number")
-    part_number = serializers.CharField(source="item.part_number")
-    uom = serializers.CharField(source="unit.code")
-    site = serializers.CharField(source="site.code")
+    wo_id = TextField(source="number")
+    part_number = TextField(source="item.part_number")
+    uom = TextField(source="unit.code")
+    site = TextField(source="site.code")
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     qty_target = quantity(source="quantity")
     qty_good = quantity(source="quantity_completed")
@@ -108,9 +109,9 @@ class WorkOrderAnswerSerializer(serializers.Serializer):
 
 
 class PartSerializer(serializers.Serializer):
-    uom = serializers.CharField(max_length=16)
+    uom = TextField(max_length=16)
     revision = IdentifierField(identifier="revision", default="A")
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = TextField(max_length=200, required=False, allow_blank=True)
     item_type = serializers.ChoiceField(choices=ItemType.choices, default=ItemType.RAW)
     tracking = serializers.ChoiceField(choices=Tracking.choices, default=Tracking.NONE)
     default_flushing_principle = serializers.ChoiceField(
@@ -122,7 +123,7 @@ class PartSerializer(serializers.Serializer):
 
 class BomLineSerializer(serializers.Serializer):
     line_number = serializers.IntegerField(min_value=1)
-    component_part = serializers.CharField(max_length=64)
+    component_part = TextField(max_length=64)
     quantity_per = quantity(min_value=0)
     scrap_allowance_pct = serializers.DecimalField(
         max_digits=7, decimal_places=4, min_value=0, max_value=100, default=0
@@ -134,7 +135,7 @@ class BomLineSerializer(serializers.Serializer):
 
 
 class BomSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = TextField(max_length=200, required=False, allow_blank=True)
     approved = serializers.BooleanField(default=True)
     lines = BomLineSerializer(many=True, allow_empty=False, max_length=2000)
     transaction_uuid = serializers.UUIDField(required=False)
@@ -142,8 +143,8 @@ class BomSerializer(serializers.Serializer):
 
 class RouteOperationSerializer(serializers.Serializer):
     operation_number = serializers.IntegerField(min_value=1)
-    name = serializers.CharField(max_length=100)
-    resource_code = serializers.CharField(max_length=32)
+    name = TextField(max_length=100)
+    resource_code = TextField(max_length=32)
     setup_time_minutes = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=0, default=0
     )
@@ -153,13 +154,13 @@ class RouteOperationSerializer(serializers.Serializer):
 
 
 class RoutingSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    name = TextField(max_length=100, required=False, allow_blank=True)
     approved = serializers.BooleanField(default=True)
     operations = RouteOperationSerializer(many=True, allow_empty=False, max_length=500)
     transaction_uuid = serializers.UUIDField(required=False)
 
 
 class UpsertAnswerSerializer(serializers.Serializer):
-    part_number = serializers.CharField()
-    revision = serializers.CharField()
+    part_number = TextField()
+    revision = TextField()
     created = serializers.BooleanField()
