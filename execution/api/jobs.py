@@ -9,11 +9,11 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from mesproject.serializer_fields import TextField
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import BasePermission
 
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, ZERO, QuantityField
+from mesproject.serializer_fields import TextField
 
 from ..choices import JobKind, JobStatus
 from ..models import Job

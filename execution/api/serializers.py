@@ -1,13 +1,13 @@
 """The registration contract terminals and scale units post to, and what they get back."""
 
 from django.utils import timezone
-from mesproject.serializer_fields import TextField
 from rest_framework import serializers
 
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES, ZERO
 from inventory.identifiers import identifier_check
 from inventory.models import Location
 from mesproject.errors import ApplicationError
+from mesproject.serializer_fields import TextField
 from orders.models import ProductionOrder, ProductionOrderMaterial, ReasonCode, Resource
 
 from ..choices import RegistrationKind

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from mesproject.serializer_fields import TextField
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
@@ -26,6 +25,7 @@ from integration.erp.api.permissions import HasPerms
 from mesproject import converters  # noqa: F401  (the <ref:> converter)
 from mesproject.actors import Actor
 from mesproject.errors import ErrorSerializer
+from mesproject.serializer_fields import TextField
 from orders.choices import OrderStatus
 from orders.models import ProductionOrder
 

@@ -2,7 +2,6 @@
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from mesproject.serializer_fields import TextField
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,6 +10,7 @@ from rest_framework.views import APIView
 from integration.erp.api.permissions import HasPerms
 from integration.models import ErpWipSnapshot
 from integration.reconciliation.services import erp_wip_snapshot_receive
+from mesproject.serializer_fields import TextField
 
 
 class ErpWipLineInSerializer(serializers.Serializer):

@@ -2,7 +2,6 @@
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from mesproject.serializer_fields import TextField
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -11,6 +10,7 @@ from rest_framework.views import APIView
 
 from integration.scale_units.services import packages_take
 from mesproject.errors import ApplicationError
+from mesproject.serializer_fields import TextField
 
 PAGE = 50
 

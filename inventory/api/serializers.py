@@ -1,7 +1,8 @@
 """Output shapes of the inventory API (read-only: movements are posted through services)."""
 
-from mesproject.serializer_fields import TextField
 from rest_framework import serializers
+
+from mesproject.serializer_fields import TextField
 
 from ..models import (
     AdjustmentJournal,

@@ -1,12 +1,12 @@
 """The ERP contract's JSON shapes (snake_case, quantities as decimal strings)."""
 
-from mesproject.serializer_fields import TextField
 from rest_framework import serializers
 
 from integration.choices import ChangeRequestStatus, CloseMode
 from inventory.choices import FlushingPrinciple, ItemType, Tracking
 from inventory.fields import QUANTITY_DIGITS, QUANTITY_PLACES
 from inventory.identifiers import IdentifierField
+from mesproject.serializer_fields import TextField
 from orders.choices import BomLinePrinciple, OrderStatus
 from orders.models import ProductionOrder
 
