@@ -51,7 +51,7 @@ def material_arrived_at_input(sender, *, entries: list[InventoryTransaction], **
 
 
 @transaction.atomic
-def order_consume_staged_material(*, order: ProductionOrder, actor: Actor = SYSTEM, **_) -> None:
+def order_consume_staged_material(*, order: ProductionOrder, actor: Actor = SYSTEM) -> None:
     """Release step, after the jobs exist: what already lies at the input location of an
     available-at-location line's resource is offered as if it arrived now, so the orders
     ahead in that resource's plan take first and the released order takes what it needs."""

@@ -1,5 +1,6 @@
 """Transfer to payroll: approved days become transferred (locked for good) and their pay
-basis (CSV) goes to the registered pay-basis effects. Lock order as in attendance.py.
+basis (CSV) goes to the pay-basis sender settings.MES_PAY_BASIS_SENDER names. Lock order as
+in attendance.py.
 """
 
 from __future__ import annotations

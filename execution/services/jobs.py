@@ -54,7 +54,7 @@ def _next_sequence(resource_id: int) -> int:
 
 
 @transaction.atomic
-def order_create_jobs(*, order: ProductionOrder, actor: Actor = SYSTEM, **_) -> list[Job]:
+def order_create_jobs(*, order: ProductionOrder, actor: Actor = SYSTEM) -> list[Job]:
     """Release effect: one setup job (when the operation has setup time) and one process job
     per route operation, each at the end of its resource's operational plan. Idempotent."""
     if order.route_id is None or order.jobs.exists():
@@ -86,7 +86,7 @@ def order_create_jobs(*, order: ProductionOrder, actor: Actor = SYSTEM, **_) -> 
     return Job.objects.bulk_create(jobs)
 
 
-def order_unrelease_blockers(*, order: ProductionOrder, **_) -> list[str]:
+def order_unrelease_blockers(*, order: ProductionOrder) -> list[str]:
     """Unrelease guard: nothing may have been registered for the order (canceled ones aside
     do not count either: they are kept as a record and still point at the jobs)."""
     count = RawRegistration.objects.filter(order_id=order.pk).count()
@@ -99,7 +99,7 @@ def order_unrelease_blockers(*, order: ProductionOrder, **_) -> list[str]:
 
 
 @transaction.atomic
-def order_remove_jobs(*, order: ProductionOrder, **_) -> int:
+def order_remove_jobs(*, order: ProductionOrder) -> int:
     """Unrelease effect: the jobs go; the guard made sure nothing refers to them."""
     deleted, _detail = Job.objects.filter(order_id=order.pk).delete()
     return deleted

@@ -64,7 +64,7 @@ def material_requirement(material: ProductionOrderMaterial, parent_quantity: Dec
     )
 
 
-def order_release_blockers(*, order: ProductionOrder, **_) -> list[str]:
+def order_release_blockers(*, order: ProductionOrder) -> list[str]:
     """Release guard: the order quantity must convert to the product's unit."""
     try:
         order_parent_quantity(order)
